@@ -1,0 +1,73 @@
+# The per-element activation functions: one inline function per direction.
+#
+# Naming, which the generated loops (_loops.pxi.tp) rely on:
+#   NAME_fwd(x, params...)        the forward value
+#   NAME_bwd_x(g, x, params...)   dL/dx from the forward input
+#   NAME_bwd_y(g, y, params...)   dL/dx from the forward output
+# Parameters arrive in the order of the registry record, already converted
+# to the array's precision.  No validation here: _api.py does it.
+#
+# Piecewise functions return nan at x = nan in both directions (see
+# semantics.md); the idiom is `a if x > k else (b if x <= k else x)`, whose
+# last branch is taken only by nan.
+
+from fastact._kernels._math cimport floating, exp_, exp_neg, expm1_, tanh_, abs_
+
+
+# sigmoid(x) = 1 / (1 + e^-x), evaluated with e = e^-|x| <= 1 so that nothing
+# overflows and the tail for x << 0 (e / (1 + e)) keeps full relative accuracy.
+cdef inline floating sigmoid_fwd(floating x) noexcept nogil:
+    cdef floating e = exp_neg(-abs_(x))
+    cdef floating num = e if x < 0 else <floating>1.0
+    return num / (<floating>1.0 + e)
+
+# sigma(x) sigma(-x) = e / (1 + e)^2, symmetric in x; never 1 - sigma.
+cdef inline floating sigmoid_bwd_x(floating g, floating x) noexcept nogil:
+    cdef floating e = exp_neg(-abs_(x))
+    cdef floating d = <floating>1.0 + e
+    return g * (e / (d * d))
+
+cdef inline floating sigmoid_bwd_y(floating g, floating y) noexcept nogil:
+    return g * (y * (<floating>1.0 - y))
+
+
+cdef inline floating tanh_fwd(floating x) noexcept nogil:
+    return tanh_(x)
+
+# sech^2 x = 4 e / (1 + e)^2 with e = e^-2|x|: no cancellation, unlike 1 - tanh^2.
+cdef inline floating tanh_bwd_x(floating g, floating x) noexcept nogil:
+    cdef floating e = exp_neg(<floating>-2.0 * abs_(x))
+    cdef floating d = <floating>1.0 + e
+    return g * ((<floating>4.0 * e) / (d * d))
+
+# (1 - y)(1 + y) rather than 1 - y*y: exact factors, one rounding each.
+cdef inline floating tanh_bwd_y(floating g, floating y) noexcept nogil:
+    return g * ((<floating>1.0 - y) * (<floating>1.0 + y))
+
+
+cdef inline floating relu_fwd(floating x) noexcept nogil:
+    return <floating>0.0 if x <= 0 else x
+
+cdef inline floating relu_bwd_x(floating g, floating x) noexcept nogil:
+    return g if x > 0 else (<floating>0.0 if x <= 0 else x)
+
+cdef inline floating relu_bwd_y(floating g, floating y) noexcept nogil:
+    return g if y > 0 else (<floating>0.0 if y <= 0 else y)
+
+
+cdef inline floating leaky_relu_fwd(floating x, floating slope) noexcept nogil:
+    return x if x > 0 else x * slope
+
+cdef inline floating leaky_relu_bwd_x(floating g, floating x, floating slope) noexcept nogil:
+    return g if x > 0 else (g * slope if x <= 0 else x)
+
+
+cdef inline floating elu_fwd(floating x, floating alpha) noexcept nogil:
+    return x if x > 0 else alpha * expm1_(x)
+
+cdef inline floating elu_bwd_x(floating g, floating x, floating alpha) noexcept nogil:
+    return g if x > 0 else g * (alpha * exp_(x))
+
+# y + alpha = alpha e^x where x <= 0; valid for alpha >= 0 (checked in _api).
+cdef inline floating elu_bwd_y(floating g, floating y, floating alpha) noexcept nogil:
+    return g if y > 0 else g * (y + alpha)

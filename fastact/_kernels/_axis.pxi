@@ -1,0 +1,182 @@
+# Functions along one axis (softmax family).  The array is C-contiguous and
+# seen as (outer, K, inner) with the axis of length K in the middle.
+#   inner == 1 (the last axis): row by row, reductions with 16 independent
+#     partial sums so that they vectorize without reassociation flags;
+#   inner > 1: blocks of up to 64 neighbouring columns, vectorized across
+#     the columns, with their running maxima and sums in small stack arrays.
+# Sums are accumulated in double for both precisions.
+
+DEF LANES = 16
+DEF COLS = 64
+
+cdef inline floating _row_max(const floating* x, Py_ssize_t k) noexcept nogil:
+    # nan entries are skipped here; they make the row nan through exp(nan - m).
+    cdef floating acc[LANES]
+    cdef Py_ssize_t j, l, full = k - k % LANES
+    cdef floating m, v
+    for l in range(LANES):
+        acc[l] = -INFINITY
+    for j in range(0, full, LANES):
+        for l in range(LANES):
+            v = x[j + l]
+            acc[l] = v if v > acc[l] else acc[l]
+    m = -INFINITY
+    for j in range(full, k):
+        m = x[j] if x[j] > m else m
+    for l in range(LANES):
+        m = acc[l] if acc[l] > m else m
+    return m
+
+
+cdef inline double _row_sum(const floating* x, Py_ssize_t k) noexcept nogil:
+    cdef double acc[LANES]
+    cdef Py_ssize_t j, l, full = k - k % LANES
+    cdef double s = 0.0
+    for l in range(LANES):
+        acc[l] = 0.0
+    for j in range(0, full, LANES):
+        for l in range(LANES):
+            acc[l] += x[j + l]
+    for j in range(full, k):
+        s += x[j]
+    for l in range(LANES):
+        s += acc[l]
+    return s
+
+
+cdef inline double _row_dot(const floating* a, const floating* b, Py_ssize_t k) noexcept nogil:
+    cdef double acc[LANES]
+    cdef Py_ssize_t j, l, full = k - k % LANES
+    cdef double s = 0.0
+    for l in range(LANES):
+        acc[l] = 0.0
+    for j in range(0, full, LANES):
+        for l in range(LANES):
+            acc[l] += <double>a[j + l] * <double>b[j + l]
+    for j in range(full, k):
+        s += <double>a[j] * <double>b[j]
+    for l in range(LANES):
+        s += acc[l]
+    return s
+
+
+cdef inline void _softmax_row(const floating* x, floating* y, Py_ssize_t k) noexcept nogil:
+    cdef floating m = _row_max(x, k)
+    cdef Py_ssize_t j
+    for j in range(k):
+        y[j] = exp_(x[j] - m)
+    cdef floating s = <floating>_row_sum(y, k)
+    for j in range(k):
+        y[j] = y[j] / s
+
+
+cdef inline void _softmax_cols(const floating* x, floating* y, Py_ssize_t k,
+                               Py_ssize_t inner, Py_ssize_t c0, Py_ssize_t nc) noexcept nogil:
+    cdef floating m[COLS]
+    cdef double s[COLS]
+    cdef floating v
+    cdef Py_ssize_t j, c
+    for c in range(nc):
+        m[c] = -INFINITY
+        s[c] = 0.0
+    for j in range(k):
+        for c in range(nc):
+            v = x[j * inner + c0 + c]
+            m[c] = v if v > m[c] else m[c]
+    for j in range(k):
+        for c in range(nc):
+            v = exp_(x[j * inner + c0 + c] - m[c])
+            y[j * inner + c0 + c] = v
+            s[c] += v
+    for c in range(nc):
+        m[c] = <floating>s[c]
+    for j in range(k):
+        for c in range(nc):
+            y[j * inner + c0 + c] = y[j * inner + c0 + c] / m[c]
+
+
+cdef inline void _softmax_bwd_row(const floating* g, const floating* y, floating* out,
+                                  Py_ssize_t k) noexcept nogil:
+    cdef floating d = <floating>_row_dot(g, y, k)
+    cdef Py_ssize_t j
+    for j in range(k):
+        out[j] = y[j] * (g[j] - d)
+
+
+cdef inline void _softmax_bwd_cols(const floating* g, const floating* y, floating* out,
+                                   Py_ssize_t k, Py_ssize_t inner, Py_ssize_t c0,
+                                   Py_ssize_t nc) noexcept nogil:
+    cdef double s[COLS]
+    cdef floating d[COLS]
+    cdef Py_ssize_t j, c, q
+    for c in range(nc):
+        s[c] = 0.0
+    for j in range(k):
+        for c in range(nc):
+            q = j * inner + c0 + c
+            s[c] += <double>g[q] * <double>y[q]
+    for c in range(nc):
+        d[c] = <floating>s[c]
+    for j in range(k):
+        for c in range(nc):
+            q = j * inner + c0 + c
+            out[q] = y[q] * (g[q] - d[c])
+
+
+# One work item: an outer index and a block of columns.
+cdef inline void _axis_item(int op, const floating* a, const floating* b, floating* out,
+                            Py_ssize_t k, Py_ssize_t inner, Py_ssize_t item) noexcept nogil:
+    cdef Py_ssize_t nblocks = (inner + COLS - 1) // COLS
+    cdef Py_ssize_t o = item // nblocks
+    cdef Py_ssize_t c0 = (item % nblocks) * COLS
+    cdef Py_ssize_t nc = inner - c0 if inner - c0 < COLS else COLS
+    cdef Py_ssize_t base = o * k * inner
+    if op == 0:
+        if inner == 1:
+            _softmax_row(a + base, out + base, k)
+        else:
+            _softmax_cols(a + base, out + base, k, inner, c0, nc)
+    else:
+        if inner == 1:
+            _softmax_bwd_row(a + base, b + base, out + base, k)
+        else:
+            _softmax_bwd_cols(a + base, b + base, out + base, k, inner, c0, nc)
+
+
+cdef void _axis_run(int op, const floating* a, const floating* b, floating* out,
+                    Py_ssize_t outer, Py_ssize_t k, Py_ssize_t inner) noexcept nogil:
+    cdef Py_ssize_t items = outer * ((inner + COLS - 1) // COLS)
+    cdef int nt = _threads_for(outer * k * inner)
+    cdef Py_ssize_t i
+    if nt > items:
+        nt = <int>items if items > 1 else 1
+    if nt <= 1:
+        for i in range(items):
+            _axis_item(op, a, b, out, k, inner, i)
+    else:
+        for i in prange(items, num_threads=nt, schedule="static"):
+            _axis_item(op, a, b, out, k, inner, i)
+
+
+AXIS_OPS = {"softmax": 0, "softmax_backward": 1}
+
+
+def axis_apply(int op, a, b, out, Py_ssize_t outer, Py_ssize_t k, Py_ssize_t inner):
+    """Run axis op `op` on C-contiguous arrays of one dtype (checked by _api).
+
+    op 0: out = softmax(a); op 1: out = softmax_backward(g=a, y=b).
+    In place is allowed (out may be a or b): each row is read before written.
+    """
+    cdef cnp.ndarray aa = <cnp.ndarray?>a
+    cdef cnp.ndarray oa = <cnp.ndarray?>out
+    cdef cnp.ndarray ba = <cnp.ndarray?>(b if b is not None else a)
+    cdef int typenum = cnp.PyArray_TYPE(aa)
+    if typenum == cnp.NPY_FLOAT:
+        with nogil:
+            _axis_run(op, <const float*>cnp.PyArray_DATA(aa), <const float*>cnp.PyArray_DATA(ba),
+                      <float*>cnp.PyArray_DATA(oa), outer, k, inner)
+    else:
+        with nogil:
+            _axis_run(op, <const double*>cnp.PyArray_DATA(aa), <const double*>cnp.PyArray_DATA(ba),
+                      <double*>cnp.PyArray_DATA(oa), outer, k, inner)
+    return out

@@ -1,0 +1,262 @@
+# The one generic path from Python into the kernels: dtype and layout checks
+# on the C side, output allocation, and splitting large arrays over threads.
+#
+# unary()/binary() return None whenever the call is not the simple case (an
+# exact ndarray of float32/float64, contiguous, out absent or matching and
+# not partially overlapping); fastact._api then prepares the arrays and calls
+# again.  Keeping the common case here costs ~0.2 us instead of the ~1 us of
+# Python-level array handling (design.md, "Call overhead").
+
+cimport cython
+cimport numpy as cnp
+from cython.parallel cimport prange
+
+cnp.import_array()
+
+ctypedef void (*unary_f32_t)(const float*, float*, Py_ssize_t, const double*) noexcept nogil
+ctypedef void (*unary_f64_t)(const double*, double*, Py_ssize_t, const double*) noexcept nogil
+ctypedef void (*unary_ip_f32_t)(float*, Py_ssize_t, const double*) noexcept nogil
+ctypedef void (*unary_ip_f64_t)(double*, Py_ssize_t, const double*) noexcept nogil
+ctypedef void (*binary_f32_t)(const float*, const float*, float*, Py_ssize_t, const double*) noexcept nogil
+ctypedef void (*binary_f64_t)(const double*, const double*, double*, Py_ssize_t, const double*) noexcept nogil
+ctypedef void (*binary_ip_f32_t)(float*, const float*, Py_ssize_t, const double*) noexcept nogil
+ctypedef void (*binary_ip_f64_t)(double*, const double*, Py_ssize_t, const double*) noexcept nogil
+
+DEF MAX_KERNELS = 128
+
+cdef unary_f32_t FWD_F32[MAX_KERNELS]
+cdef unary_f64_t FWD_F64[MAX_KERNELS]
+cdef unary_ip_f32_t FWD_IP_F32[MAX_KERNELS]
+cdef unary_ip_f64_t FWD_IP_F64[MAX_KERNELS]
+cdef binary_f32_t BWD_F32[2][MAX_KERNELS]           # [0]: from x, [1]: from y
+cdef binary_f64_t BWD_F64[2][MAX_KERNELS]
+cdef binary_ip_f32_t BWD_IP_F32[2][MAX_KERNELS]
+cdef binary_ip_f64_t BWD_IP_F64[2][MAX_KERNELS]
+
+cdef extern from *:
+    """
+    #ifdef _OPENMP
+    #include <omp.h>
+    #define FA_HAVE_OPENMP 1
+    static int fa_omp_max_threads(void) { return omp_get_max_threads(); }
+    #else
+    #define FA_HAVE_OPENMP 0
+    static int fa_omp_max_threads(void) { return 1; }
+    #endif
+    """
+    int FA_HAVE_OPENMP
+    int fa_omp_max_threads() noexcept nogil
+
+HAVE_OPENMP = bool(FA_HAVE_OPENMP)
+
+# Threads: a C int passed as num_threads= to every prange (omp_set_num_threads
+# would only affect the calling thread).  Capped at call time by
+# omp_get_max_threads(), so threadpoolctl's OpenMP limit is honoured.
+cdef int _num_threads = 1
+# Below this many elements a call runs on one thread (OpenMP start-up costs
+# a few microseconds).  Tuned by benchmarks/tune_threads.py on 2 cores.
+cdef Py_ssize_t _parallel_min = 1 << 16
+# Work is split into chunks of this many elements, a multiple of any vector width.
+DEF CHUNK_ALIGN = 64
+
+
+def set_num_threads(int n):
+    global _num_threads
+    _num_threads = n if n > 0 else 1
+
+
+def get_num_threads():
+    return _num_threads
+
+
+def set_parallel_min(Py_ssize_t n):
+    global _parallel_min
+    _parallel_min = n if n > 0 else 1
+
+
+def get_parallel_min():
+    return _parallel_min
+
+
+cdef inline int _threads_for(Py_ssize_t n) noexcept nogil:
+    if n < _parallel_min or _num_threads <= 1:
+        return 1
+    cdef int t = _num_threads
+    cdef int cap = fa_omp_max_threads()
+    if cap < t:
+        t = cap
+    cdef Py_ssize_t most = n // (_parallel_min // 2 if _parallel_min > 1 else 1)
+    if most < t:
+        t = <int>most if most > 1 else 1
+    return t
+
+
+cdef inline Py_ssize_t _chunk(Py_ssize_t n, int nthreads) noexcept nogil:
+    cdef Py_ssize_t c = (n + nthreads - 1) // nthreads
+    return ((c + CHUNK_ALIGN - 1) // CHUNK_ALIGN) * CHUNK_ALIGN
+
+
+cdef inline bint _layout_ok(cnp.ndarray a, bint* fortran) noexcept:
+    """Contiguous, and which order; 1-d and size <= 1 arrays are both."""
+    if cnp.PyArray_IS_C_CONTIGUOUS(a):
+        fortran[0] = False
+        return True
+    if cnp.PyArray_IS_F_CONTIGUOUS(a):
+        fortran[0] = True
+        return True
+    return False
+
+
+cdef inline bint _same_shape(cnp.ndarray a, cnp.ndarray b) noexcept:
+    cdef int nd = cnp.PyArray_NDIM(a)
+    if cnp.PyArray_NDIM(b) != nd:
+        return False
+    cdef int k
+    for k in range(nd):
+        if cnp.PyArray_DIM(a, k) != cnp.PyArray_DIM(b, k):
+            return False
+    return True
+
+
+cdef inline bint _partial_overlap(cnp.ndarray a, cnp.ndarray b) noexcept:
+    """Whether two contiguous arrays share memory without being the same buffer."""
+    cdef char* pa = <char*>cnp.PyArray_DATA(a)
+    cdef char* pb = <char*>cnp.PyArray_DATA(b)
+    if pa == pb:
+        return False
+    return pa < pb + cnp.PyArray_NBYTES(b) and pb < pa + cnp.PyArray_NBYTES(a)
+
+
+cdef object _fast_out(cnp.ndarray like, object out, bint fortran):
+    """The output array: new (in like's order), or `out` if it fits exactly."""
+    if out is None:
+        return cnp.PyArray_EMPTY(cnp.PyArray_NDIM(like), cnp.PyArray_DIMS(like),
+                                 cnp.PyArray_TYPE(like), fortran)
+    if type(out) is not cnp.ndarray:
+        return None
+    cdef cnp.ndarray o = <cnp.ndarray>out
+    cdef bint ofortran
+    if (cnp.PyArray_TYPE(o) != cnp.PyArray_TYPE(like) or not _same_shape(o, like)
+            or not cnp.PyArray_ISWRITEABLE(o) or not _layout_ok(o, &ofortran)
+            or (ofortran != fortran and cnp.PyArray_NDIM(o) > 1 and cnp.PyArray_SIZE(o) > 1)):
+        return None
+    return o
+
+
+cdef inline void _unary_part(int kid, int typenum, char* x, char* out, Py_ssize_t lo,
+                             Py_ssize_t m, const double* p) noexcept nogil:
+    cdef Py_ssize_t off = lo * (4 if typenum == cnp.NPY_FLOAT else 8)
+    if typenum == cnp.NPY_FLOAT:
+        if x == out:
+            FWD_IP_F32[kid](<float*>(out + off), m, p)
+        else:
+            FWD_F32[kid](<float*>(x + off), <float*>(out + off), m, p)
+    else:
+        if x == out:
+            FWD_IP_F64[kid](<double*>(out + off), m, p)
+        else:
+            FWD_F64[kid](<double*>(x + off), <double*>(out + off), m, p)
+
+
+cdef inline void _binary_part(int kid, int form, int typenum, char* g, char* a, char* out,
+                              Py_ssize_t lo, Py_ssize_t m, const double* p) noexcept nogil:
+    cdef Py_ssize_t off = lo * (4 if typenum == cnp.NPY_FLOAT else 8)
+    if typenum == cnp.NPY_FLOAT:
+        if g == out:
+            BWD_IP_F32[form][kid](<float*>(out + off), <float*>(a + off), m, p)
+        else:
+            BWD_F32[form][kid](<float*>(g + off), <float*>(a + off), <float*>(out + off), m, p)
+    else:
+        if g == out:
+            BWD_IP_F64[form][kid](<double*>(out + off), <double*>(a + off), m, p)
+        else:
+            BWD_F64[form][kid](<double*>(g + off), <double*>(a + off), <double*>(out + off), m, p)
+
+
+cdef void _run_unary(int kid, int typenum, char* x, char* out, Py_ssize_t n,
+                     const double* p) noexcept nogil:
+    cdef int nt = _threads_for(n)
+    cdef Py_ssize_t c, i, lo
+    if nt <= 1:
+        _unary_part(kid, typenum, x, out, 0, n, p)
+        return
+    c = _chunk(n, nt)
+    for i in prange((n + c - 1) // c, num_threads=nt, schedule="static"):
+        lo = i * c
+        _unary_part(kid, typenum, x, out, lo, n - lo if n - lo < c else c, p)
+
+
+cdef void _run_binary(int kid, int form, int typenum, char* g, char* a, char* out,
+                      Py_ssize_t n, const double* p) noexcept nogil:
+    cdef int nt = _threads_for(n)
+    cdef Py_ssize_t c, i, lo
+    if nt <= 1:
+        _binary_part(kid, form, typenum, g, a, out, 0, n, p)
+        return
+    c = _chunk(n, nt)
+    for i in prange((n + c - 1) // c, num_threads=nt, schedule="static"):
+        lo = i * c
+        _binary_part(kid, form, typenum, g, a, out, lo, n - lo if n - lo < c else c, p)
+
+
+def unary(int kid, x, out, double p0=0.0, double p1=0.0, double p2=0.0):
+    """Forward kernel `kid` on x; None if the arrays need preparing first."""
+    if type(x) is not cnp.ndarray:
+        return None
+    cdef cnp.ndarray xa = <cnp.ndarray>x
+    cdef int typenum = cnp.PyArray_TYPE(xa)
+    cdef bint fortran
+    if (typenum != cnp.NPY_FLOAT and typenum != cnp.NPY_DOUBLE) or not _layout_ok(xa, &fortran):
+        return None
+    if out is None and cnp.PyArray_NDIM(xa) == 0:
+        return None                       # a 0-d input gives a scalar: _api does that
+    o = _fast_out(xa, out, fortran)
+    if o is None or _partial_overlap(xa, <cnp.ndarray>o):
+        return None
+    cdef double p[3]
+    p[0] = p0; p[1] = p1; p[2] = p2
+    cdef char* xp = <char*>cnp.PyArray_DATA(xa)
+    cdef char* op = <char*>cnp.PyArray_DATA(<cnp.ndarray>o)
+    cdef Py_ssize_t n = cnp.PyArray_SIZE(xa)
+    if n < 4096:
+        _run_unary(kid, typenum, xp, op, n, p)
+    else:
+        with nogil:
+            _run_unary(kid, typenum, xp, op, n, p)
+    return o
+
+
+def binary(int kid, int form, g, a, out, double p0=0.0, double p1=0.0, double p2=0.0):
+    """Backward kernel `kid` from x (form 0) or y (form 1); None as unary()."""
+    if type(g) is not cnp.ndarray or type(a) is not cnp.ndarray:
+        return None
+    cdef cnp.ndarray ga = <cnp.ndarray>g
+    cdef cnp.ndarray aa = <cnp.ndarray>a
+    cdef int typenum = cnp.PyArray_TYPE(ga)
+    cdef bint fortran, afortran
+    if ((typenum != cnp.NPY_FLOAT and typenum != cnp.NPY_DOUBLE)
+            or cnp.PyArray_TYPE(aa) != typenum or not _same_shape(ga, aa)
+            or not _layout_ok(ga, &fortran) or not _layout_ok(aa, &afortran)):
+        return None
+    if afortran != fortran and cnp.PyArray_NDIM(ga) > 1 and cnp.PyArray_SIZE(ga) > 1:
+        return None
+    if out is None and cnp.PyArray_NDIM(ga) == 0:
+        return None
+    o = _fast_out(ga, out, fortran)
+    if o is None or _partial_overlap(ga, <cnp.ndarray>o) or _partial_overlap(aa, <cnp.ndarray>o):
+        return None
+    cdef cnp.ndarray oa = <cnp.ndarray>o
+    if cnp.PyArray_DATA(oa) == cnp.PyArray_DATA(aa) and cnp.PyArray_DATA(oa) != cnp.PyArray_DATA(ga):
+        return None                       # out is x (or y) itself: _api copies x first
+    cdef double p[3]
+    p[0] = p0; p[1] = p1; p[2] = p2
+    cdef char* gp = <char*>cnp.PyArray_DATA(ga)
+    cdef char* ap = <char*>cnp.PyArray_DATA(aa)
+    cdef char* op = <char*>cnp.PyArray_DATA(oa)
+    cdef Py_ssize_t n = cnp.PyArray_SIZE(ga)
+    if n < 4096:
+        _run_binary(kid, form, typenum, gp, ap, op, n, p)
+    else:
+        with nogil:
+            _run_binary(kid, form, typenum, gp, ap, op, n, p)
+    return o

@@ -1,0 +1,146 @@
+"""The registry: one record per activation, the single source of truth.
+
+Everything else iterates these records: the public wrappers and their
+docstrings (``_api``), the generated Cython loops (``setup.py`` reads this
+file at build time, so it may import only the standard library), the tests,
+the benchmarks, the CLI and the plots.
+
+Adding an elementwise activation takes one record here and its per-element
+functions ``NAME_fwd`` / ``NAME_bwd_x`` / ``NAME_bwd_y`` in
+``_kernels/_activations.pxd``.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+REQUIRED = object()
+
+
+@dataclass(frozen=True)
+class Param:
+    """A float parameter: name, default (PyTorch's), and its allowed range."""
+
+    name: str
+    default: float
+    doc: str
+    low: float = -math.inf          # allowed range, bounds included unless open
+    high: float = math.inf
+    low_open: bool = False
+    nonzero: bool = False
+
+    def describe(self) -> str:
+        if self.low == -math.inf and self.high == math.inf:
+            rng = "a finite real number"
+        elif self.high == math.inf:
+            rng = f"a finite number {'>' if self.low_open else '>='} {self.low:g}"
+        else:
+            rng = f"a number in [{self.low:g}, {self.high:g}]"
+        return rng + (", not 0" if self.nonzero else "")
+
+    def check(self, value) -> str | None:
+        """Return why ``value`` is not allowed, or None."""
+        if not math.isfinite(value):
+            return "must be finite"
+        if value < self.low or value > self.high or (self.low_open and value == self.low):
+            return f"must be {self.describe()}"
+        if self.nonzero and value == 0:
+            return "must not be 0"
+        return None
+
+
+@dataclass(frozen=True)
+class Activation:
+    """One activation function.
+
+    kind: "elementwise" (a per-element kernel) or "softmax" (along an axis).
+    backward_from: which forward array the backward formula can use: "x",
+    "y", or both.  y_requires: for functions whose backward from y holds only
+    for some parameters, a predicate on the parameters and its description.
+    """
+
+    name: str
+    kind: str
+    formula: str
+    gradient: str
+    backward_from: tuple
+    params: tuple = ()
+    aliases: tuple = ()
+    notes: str = ""
+    y_requires: tuple | None = None   # (predicate(params) -> bool, "alpha >= 0")
+    summary: str = ""
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def defaults(self) -> dict:
+        return {p.name: p.default for p in self.params}
+
+
+_NAN_NOTE = ("At x = nan both directions return nan (PyTorch's backward of the "
+             "piecewise-linear functions returns g or 0 there instead).")
+
+ACTIVATIONS = (
+    Activation(
+        name="sigmoid", kind="elementwise",
+        summary="Logistic sigmoid.",
+        formula="sigmoid(x) = 1 / (1 + exp(-x))",
+        gradient="sigmoid(x) * sigmoid(-x)  (from y: y * (1 - y))",
+        backward_from=("x", "y"),
+        notes=("Evaluated as 1/(1+e) or e/(1+e) with e = exp(-|x|): never overflows, "
+               "and keeps full relative accuracy in the tail for x << 0 (subnormals "
+               "included). Same as scipy.special.expit, torch.sigmoid, tf.nn.sigmoid, "
+               "jax.nn.sigmoid."),
+    ),
+    Activation(
+        name="tanh", kind="elementwise",
+        summary="Hyperbolic tangent.",
+        formula="tanh(x) = (e^x - e^-x) / (e^x + e^-x)",
+        gradient="sech(x)^2 = 4 / (e^x + e^-x)^2  (from y: (1 - y) * (1 + y))",
+        backward_from=("x", "y"),
+        notes="tanh(-0) = -0; the gradient from x never cancels (no 1 - tanh^2).",
+    ),
+    Activation(
+        name="relu", kind="elementwise",
+        summary="Rectified linear unit.",
+        formula="relu(x) = max(x, 0)",
+        gradient="1 where x > 0, else 0 (0 at x = 0, as PyTorch)",
+        backward_from=("x", "y"),
+        notes="relu(-0) = +0 and relu(nan) = nan, as PyTorch. " + _NAN_NOTE,
+    ),
+    Activation(
+        name="leaky_relu", kind="elementwise",
+        summary="Leaky rectified linear unit.",
+        formula="leaky_relu(x) = x if x > 0 else negative_slope * x",
+        gradient="1 where x > 0, else negative_slope (negative_slope at x = 0, as PyTorch)",
+        backward_from=("x",),
+        params=(Param("negative_slope", 0.01, "slope for x <= 0"),),
+        notes=("Default slope 0.01 is PyTorch's; TensorFlow's tf.nn.leaky_relu uses 0.2 "
+               "and Keras' LeakyReLU layer 0.3. " + _NAN_NOTE),
+    ),
+    Activation(
+        name="elu", kind="elementwise",
+        summary="Exponential linear unit.",
+        formula="elu(x) = x if x > 0 else alpha * expm1(x)",
+        gradient="1 where x > 0, else alpha * exp(x)  (from y: y + alpha)",
+        backward_from=("x", "y"),
+        params=(Param("alpha", 1.0, "value approached as x -> -inf is -alpha"),),
+        y_requires=(lambda p: p["alpha"] >= 0, "alpha >= 0"),
+        notes="Uses expm1, so elu(x) keeps full accuracy near 0; elu(-0) = -0.",
+    ),
+    Activation(
+        name="softmax", kind="softmax",
+        summary="Softmax along an axis.",
+        formula="softmax(x)_i = exp(x_i - max(x)) / sum_j exp(x_j - max(x))",
+        gradient="y * (g - sum(g * y))  along the axis",
+        backward_from=("y",),
+        notes=("The row maximum is subtracted first, so large inputs do not overflow. "
+               "A row containing nan, +inf, or only -inf gives nan, as PyTorch."),
+    ),
+)
+
+BY_NAME = {}
+for _a in ACTIVATIONS:
+    for _n in (_a.name,) + _a.aliases:
+        BY_NAME[_n] = _a
+
+ELEMENTWISE = tuple(a for a in ACTIVATIONS if a.kind == "elementwise")

@@ -1,0 +1,142 @@
+"""Build fastact's Cython kernels.
+
+* _kernels/_loops.pxi is generated from _loops.pxi.tp and the registry
+  (fastact/_registry.py, loaded by path: it imports only the standard library).
+* The kernel body (_impl.pxi) is compiled once per CPU level into _k_base,
+  _k_v3 (AVX2+FMA) and _k_v4 (AVX-512) on x86-64; _dispatch picks one at import.
+* OpenMP is probed with the real compiler; without it the build is serial.
+  FASTACT_REQUIRE_OPENMP=1 makes a failed probe an error, FASTACT_NO_OPENMP=1
+  builds serial on purpose.  FASTACT_DEBUG_BUILD=1 turns on Cython's bounds
+  and wraparound checks and builds without optimization.
+"""
+import importlib.util
+import os
+import sys
+import sysconfig
+import tempfile
+import textwrap
+from pathlib import Path
+
+import numpy
+from Cython.Build import cythonize
+from Cython import Tempita
+from setuptools import Extension, setup
+from setuptools.command.build_ext import build_ext
+
+HERE = Path(__file__).parent
+KERNELS = HERE / "fastact" / "_kernels"
+
+
+def _flag(name):
+    return os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
+
+
+DEBUG = _flag("FASTACT_DEBUG_BUILD")
+
+
+def generate_loops():
+    spec = importlib.util.spec_from_file_location("_fastact_registry", HERE / "fastact" / "_registry.py")
+    registry = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = registry
+    spec.loader.exec_module(registry)
+    elementwise = [(kid, a.name, [p.name for p in a.params], "x" in a.backward_from, "y" in a.backward_from)
+                   for kid, a in enumerate(registry.ELEMENTWISE)]
+    template = (KERNELS / "_loops.pxi.tp").read_text()
+    text = Tempita.sub(template, elementwise=elementwise)
+    target = KERNELS / "_loops.pxi"
+    if not target.exists() or target.read_text() != text:
+        target.write_text(text)
+
+
+def isa_levels():
+    """The CPU builds for the target platform, with gcc/clang and MSVC flags."""
+    plat = sysconfig.get_platform()
+    levels = {"base": ([], [])}
+    if plat.endswith(("x86_64", "amd64", "AMD64")) and "universal2" not in plat:
+        levels["v3"] = (["-march=x86-64-v3"], ["/arch:AVX2"])
+        levels["v4"] = (["-march=x86-64-v4", "-mprefer-vector-width=512"], ["/arch:AVX512"])
+    return levels
+
+
+ISA_FLAGS = {}
+
+
+def extensions():
+    common = dict(include_dirs=[numpy.get_include()],
+                  define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION"),
+                                 ("NPY_TARGET_VERSION", "NPY_1_23_API_VERSION")])
+    exts = [Extension("fastact._kernels._cpu", ["fastact/_kernels/_cpu.pyx"])]
+    for level, flags in isa_levels().items():
+        name = f"fastact._kernels._k_{level}"
+        ISA_FLAGS[name] = flags
+        exts.append(Extension(name, [f"fastact/_kernels/_k_{level}.pyx"], **common))
+    directives = dict(language_level=3, boundscheck=DEBUG, wraparound=DEBUG,
+                      initializedcheck=DEBUG, cdivision=True, embedsignature=True)
+    return cythonize(exts, compiler_directives=directives, include_path=[str(HERE)],
+                     nthreads=1, quiet=True)
+
+
+OPENMP_PROBE = textwrap.dedent("""
+    #include <omp.h>
+    #include <stdio.h>
+    int main(void) {
+        int n = 0;
+        #pragma omp parallel reduction(+:n)
+        n += 1;
+        printf("%d %d\\n", n, omp_get_max_threads());
+        return 0;
+    }
+""")
+
+
+class BuildExt(build_ext):
+    def finalize_options(self):
+        super().finalize_options()
+        if self.parallel is None:
+            self.parallel = os.cpu_count() or 1
+
+    def _openmp_flags(self):
+        """(compile, link) flags if the compiler builds and links OpenMP, else None."""
+        if _flag("FASTACT_NO_OPENMP"):
+            return None
+        msvc = self.compiler.compiler_type == "msvc"
+        cflags, lflags = (["/openmp"], []) if msvc else (["-fopenmp"], ["-fopenmp"])
+        with tempfile.TemporaryDirectory() as tmp:
+            src = Path(tmp) / "probe.c"
+            src.write_text(OPENMP_PROBE)
+            try:
+                objs = self.compiler.compile([str(src)], output_dir=tmp, extra_postargs=cflags)
+                self.compiler.link_executable(objs, "probe", output_dir=tmp, extra_postargs=lflags)
+            except Exception as exc:  # any compiler or linker failure means "no OpenMP"
+                if _flag("FASTACT_REQUIRE_OPENMP"):
+                    raise RuntimeError(f"FASTACT_REQUIRE_OPENMP is set but OpenMP does not build: {exc}")
+                print("WARNING: OpenMP not available; fastact is built serial", file=sys.stderr)
+                return None
+        return cflags, lflags
+
+    def build_extensions(self):
+        msvc = self.compiler.compiler_type == "msvc"
+        omp = self._openmp_flags()
+        if msvc:
+            base = ["/O2", "/fp:precise"]
+        elif DEBUG:
+            base = ["-O0", "-g", "-fno-trapping-math", "-ffp-contract=off"]
+        else:
+            # -fno-trapping-math lets gcc turn float selects into vector blends (it
+            # drops FP exception flags only, no result changes); -ffp-contract=off
+            # keeps a*b+c unfused unless a kernel asks for fma, so that the CPU
+            # builds round alike except where fma is written out.
+            base = ["-O3", "-fno-trapping-math", "-fno-math-errno", "-ffp-contract=off",
+                    "-Wno-unused-function", "-Wno-unreachable-code"]
+        for ext in self.extensions:
+            ext.extra_compile_args = list(base)
+            gcc_isa, msvc_isa = ISA_FLAGS.get(ext.name, ([], []))
+            ext.extra_compile_args += msvc_isa if msvc else gcc_isa
+            if omp and ext.name in ISA_FLAGS:
+                ext.extra_compile_args += omp[0]
+                ext.extra_link_args = list(omp[1])
+        super().build_extensions()
+
+
+generate_loops()
+setup(ext_modules=extensions(), cmdclass={"build_ext": BuildExt})
