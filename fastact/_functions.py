@@ -1,0 +1,135 @@
+"""Build the public functions from the registry.
+
+For every record this makes ``NAME`` and ``NAME_backward`` (and the
+aliases), as real Python functions with real signatures and docstrings, by
+filling in one template per kind.  Their bodies do the minimum on the
+common path (parameter checks, one call into the kernel module's fast
+path) and hand everything else to the generic code in ``_api``.
+"""
+from __future__ import annotations
+
+import math
+import textwrap
+
+from fastact import _api
+from fastact._registry import ACTIVATIONS, Activation
+
+_SOFTMAX_OPS = {"softmax": (0, 1)}
+
+_ELEMENTWISE = '''
+def {name}(x, {sig_params}*, out=None):
+    {checks}r = _K.unary({kid}, x, out{args})
+    if r is None:
+        r = _api.forward(_REC, {kid}, x, out, ({args_tuple}))
+    return r
+
+def {name}_backward(grad, x=None, *, y=None, {sig_params}out=None):
+    {checks_b}if y is None and x is not None and {x_ok}:
+        form, a = 0, x
+    elif x is None and y is not None and {y_ok}:
+        form, a = 1, y
+    else:
+        raise _api.which_error("{name}_backward", _REC, x, y, {param_dict})
+    r = _K.binary({kid}, form, grad, a, out{args})
+    if r is None:
+        r = _api.backward(_REC, {kid}, form, grad, a, out, ({args_tuple}))
+    return r
+'''
+
+_SOFTMAX = '''
+def {name}(x, axis=-1, *, out=None):
+    return _api.axis_forward(_REC, {op_fwd}, x, axis, out)
+
+def {name}_backward(grad, x=None, *, y=None, axis=-1, out=None):
+    if x is not None or y is None:
+        raise _api.which_error("{name}_backward", _REC, x, y, {{}})
+    return _api.axis_backward(_REC, {op_bwd}, grad, y, axis, out)
+'''
+
+
+def _fast_check(p):
+    """A cheap inline test that lets a valid float parameter through."""
+    cond = [f"{p.name}.__class__ is float"]
+    cond.append(f"{p.low!r} {'<' if p.low_open else '<='} {p.name}" if p.low != -math.inf
+                else f"-_INF < {p.name}")
+    cond.append(f"{p.name} <= {p.high!r}" if p.high != math.inf else f"{p.name} < _INF")
+    if p.nonzero:
+        cond.append(f"{p.name} != 0.0")
+    return " and ".join(cond)
+
+
+def _source(rec: Activation, kid: int) -> str:
+    if rec.kind == "softmax":
+        op_fwd, op_bwd = _SOFTMAX_OPS[rec.name]
+        return _SOFTMAX.format(name=rec.name, op_fwd=op_fwd, op_bwd=op_bwd)
+    names = [p.name for p in rec.params]
+    checks = "".join(
+        f"if not ({_fast_check(p)}):\n        {p.name} = _api.check_param(FNAME, _P[{i}], {p.name})\n    "
+        for i, p in enumerate(rec.params))
+    y_ok = "True"
+    if "y" not in rec.backward_from:
+        y_ok = "False"
+    elif rec.y_requires is not None:
+        y_ok = f"_REC.y_requires[0]({{{', '.join(f'{n!r}: {n}' for n in names)}}})"
+    return _ELEMENTWISE.format(
+        name=rec.name, kid=kid, checks=checks.replace("FNAME", repr(rec.name)),
+        checks_b=checks.replace("FNAME", repr(rec.name + "_backward")),
+        sig_params="".join(f"{p.name}={p.default!r}, " for p in rec.params),
+        args="".join(f", {n}" for n in names),
+        args_tuple="".join(f"{n}, " for n in names),
+        x_ok="True" if "x" in rec.backward_from else "False", y_ok=y_ok,
+        param_dict="{" + ", ".join(f"{n!r}: {n}" for n in names) + "}")
+
+
+def _doc(rec: Activation, backward: bool) -> str:
+    params = "".join(f"\n    {p.name} : float, default {p.default!r}\n        {p.doc.capitalize()}; "
+                     f"{p.describe()}." for p in rec.params)
+    if rec.kind == "softmax":
+        params = "\n    axis : int, default -1\n        The axis along which the function is taken."
+    if backward:
+        src = {("x",): "x (the forward input) is required.",
+               ("y",): "y= (the forward output) is required.",
+               ("x", "y"): ("Pass x (the forward input) or y= (the forward output). From x the "
+                            "result is accurate to a few ULP everywhere; from y it is the "
+                            "formula evaluated on y, which cannot recover what y lost by "
+                            "rounding (e.g. 1 - y where y rounds to 1).")}[rec.backward_from]
+        if rec.y_requires is not None:
+            src += f" y= is accepted only for {rec.y_requires[1]}."
+        body = (f"Gradient of {rec.name}: grad * d{rec.name}/dx.\n\n"
+                f"    d/dx: {rec.gradient}\n\n    {src}\n\n"
+                f"    Parameters\n    ----------\n    grad : array_like\n        dL/dy, the shape of x.\n"
+                f"    x, y : array_like{params}\n    out : ndarray, optional\n"
+                f"        Where to write dL/dx; may be grad itself (in place).\n")
+    else:
+        body = (f"{rec.summary}\n\n    {rec.formula}\n\n"
+                f"    Parameters\n    ----------\n    x : array_like{params}\n"
+                f"    out : ndarray, optional\n        Where to write the result (shape and dtype of "
+                f"the result, writeable); may be x itself (in place).\n")
+    notes = textwrap.fill(rec.notes, 76, initial_indent="    ", subsequent_indent="    ")
+    return (body + "\n    Returns\n    -------\n    ndarray of x's shape; float32 and float64 are kept, "
+            "float16 is computed in float32,\n    bool and integers give float64. A 0-d input gives "
+            "a NumPy scalar.\n\n    Notes\n    -----\n" + notes + "\n")
+
+
+def make_functions() -> dict:
+    """name -> function, for every activation, its backward and aliases."""
+    made = {}
+    elementwise = [a for a in ACTIVATIONS if a.kind == "elementwise"]
+    for rec in ACTIVATIONS:
+        kid = elementwise.index(rec) if rec.kind == "elementwise" else -1
+        ns = {"_api": _api, "_REC": rec, "_P": rec.params, "_INF": math.inf}
+        # The functions look up _K in _api's namespace at call time, so that
+        # switching the CPU build (fastact._dispatch.use) reaches them.
+        glob = _api.__dict__ | ns
+        src = _source(rec, kid).replace("_K.", "_api._K.")
+        code = compile(src, f"<fastact generated: {rec.name}>", "exec")
+        exec(code, glob)
+        for suffix, backward in (("", False), ("_backward", True)):
+            fn = glob[rec.name + suffix]
+            fn.__doc__ = _doc(rec, backward)
+            fn.__module__ = "fastact"
+            fn.__qualname__ = rec.name + suffix
+            made[rec.name + suffix] = fn
+            for alias in rec.aliases:
+                made[alias + suffix] = fn
+    return made

@@ -1,0 +1,71 @@
+"""Introspection: the registry, derivatives for plots, the configuration."""
+from __future__ import annotations
+
+import platform
+import sys
+
+import numpy as np
+
+from fastact import _dispatch, _threads
+from fastact._registry import ACTIVATIONS, BY_NAME
+from fastact._version import __version__
+
+
+def activations() -> dict:
+    """The registry: name -> record (formula, gradient, parameters with
+    defaults and ranges, what the backward needs: x, y or either).
+    Aliases are not repeated; see each record's ``aliases``."""
+    return {a.name: a for a in ACTIVATIONS}
+
+
+def derivative(name: str, x, **params):
+    """dy/dx of activation `name` at x, elementwise (for plots and teaching).
+
+    For softmax, the diagonal of the Jacobian along `axis`, y_i (1 - y_i).
+    """
+    import fastact
+    rec = BY_NAME.get(name) if isinstance(name, str) else None
+    if rec is None:
+        raise ValueError(f"fastact.derivative: unknown activation {name!r}; "
+                         f"expected one of {', '.join(sorted(BY_NAME))}")
+    forward = getattr(fastact, rec.name)
+    backward = getattr(fastact, rec.name + "_backward")
+    if rec.kind == "softmax":
+        y = forward(x, **params)
+        return y * (1 - y)
+    a = np.asarray(x)
+    ones = np.ones(a.shape, dtype=np.result_type(a.dtype, np.float16) if a.dtype.kind == "f" else np.float64)
+    if "x" in rec.backward_from:
+        return backward(ones, a, **params)
+    return backward(ones, y=forward(a, **params), **params)
+
+
+def config() -> dict:
+    module = _dispatch.active_module()
+    from fastact._kernels import _cpu
+    return {
+        "fastact": __version__,
+        "python": sys.version.split()[0],
+        "numpy": np.__version__,
+        "platform": platform.platform(),
+        "cpu level": f"x86-64-v{_cpu.cpu_level()}" if _cpu.IS_X86_64 else platform.machine(),
+        "builds present": _dispatch.built(),
+        "builds runnable": _dispatch.runnable(),
+        "build in use": _dispatch.active_level(),
+        "openmp": bool(module.HAVE_OPENMP),
+        "threads": module.get_num_threads(),
+        "cpus available": _threads.available_cpus(),
+        "parallel from (elements)": module.get_parallel_min(),
+        "activations": len(ACTIVATIONS),
+    }
+
+
+def show_config(file=None) -> dict:
+    """Print (and return) the version, the CPU build in use, threads and OpenMP."""
+    info = config()
+    width = max(map(len, info))
+    for key, value in info.items():
+        if isinstance(value, list):
+            value = ", ".join(value)
+        print(f"{key:<{width}} : {value}", file=file or sys.stdout)
+    return info
