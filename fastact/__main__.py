@@ -50,6 +50,8 @@ def main(argv=None):
     b.add_argument("--dtype", nargs="+", choices=["float32", "float64"], default=["float32", "float64"])
     b.add_argument("--json", metavar="FILE", help="also write the results as JSON")
     b.add_argument("--no-torch", action="store_true", help="do not time PyTorch")
+    b.add_argument("--markdown", action="store_true",
+                   help="print the results as the markdown that goes into docs/performance.md")
     b.set_defaults(func=_bench)
     args = parser.parse_args(argv)
     return args.func(args) or 0

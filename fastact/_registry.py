@@ -105,7 +105,7 @@ ACTIVATIONS = (
         formula="relu(x) = max(x, 0)",
         gradient="1 where x > 0, else 0 (0 at x = 0, as PyTorch)",
         backward_from=("x", "y"),
-        notes="relu(-0) = +0 and relu(nan) = nan, as PyTorch. " + _NAN_NOTE,
+        notes="relu(-0) = -0 and relu(nan) = nan, as PyTorch. " + _NAN_NOTE,
     ),
     Activation(
         name="leaky_relu", kind="elementwise",

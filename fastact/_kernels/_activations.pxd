@@ -11,7 +11,7 @@
 # semantics.md); the idiom is `a if x > k else (b if x <= k else x)`, whose
 # last branch is taken only by nan.
 
-from fastact._kernels._math cimport floating, exp_, exp_neg, expm1_, tanh_, abs_
+from fastact._kernels._math cimport floating, exp_, exp_neg, exp_neg_pow2, expm1_, tanh_, abs_
 
 
 # sigmoid(x) = 1 / (1 + e^-x), evaluated with e = e^-|x| <= 1 so that nothing
@@ -34,19 +34,21 @@ cdef inline floating sigmoid_bwd_y(floating g, floating y) noexcept nogil:
 cdef inline floating tanh_fwd(floating x) noexcept nogil:
     return tanh_(x)
 
-# sech^2 x = 4 e / (1 + e)^2 with e = e^-2|x|: no cancellation, unlike 1 - tanh^2.
+# sech^2 x = 4 e / (1 + e)^2 with e = e^-2|x|: no cancellation, unlike
+# 1 - tanh^2.  4e is formed inside exp (one rounding, also when subnormal).
 cdef inline floating tanh_bwd_x(floating g, floating x) noexcept nogil:
-    cdef floating e = exp_neg(<floating>-2.0 * abs_(x))
-    cdef floating d = <floating>1.0 + e
-    return g * ((<floating>4.0 * e) / (d * d))
+    cdef floating e4 = exp_neg_pow2(<floating>-2.0 * abs_(x), 2)
+    cdef floating d = <floating>1.0 + <floating>0.25 * e4
+    return g * (e4 / (d * d))
 
 # (1 - y)(1 + y) rather than 1 - y*y: exact factors, one rounding each.
 cdef inline floating tanh_bwd_y(floating g, floating y) noexcept nogil:
     return g * ((<floating>1.0 - y) * (<floating>1.0 + y))
 
 
+# x < 0 (not x <= 0): relu(-0) = -0 and relu(nan) = nan, bit for bit as PyTorch.
 cdef inline floating relu_fwd(floating x) noexcept nogil:
-    return <floating>0.0 if x <= 0 else x
+    return <floating>0.0 if x < 0 else x
 
 cdef inline floating relu_bwd_x(floating g, floating x) noexcept nogil:
     return g if x > 0 else (<floating>0.0 if x <= 0 else x)

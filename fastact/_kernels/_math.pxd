@@ -138,12 +138,13 @@ cdef inline double expd_(double x) noexcept nogil:
     return _scale_d(p, ni)
 
 
-# exp for x <= 0 (and nan) only: one clamp instead of two, and 2^n applied as
+# exp for x <= 0 (and nan) only, times 2^k for a small k >= 0: one clamp instead of two, and 2^n applied as
 # 2^(n+64) * 2^-64 (both normal for n in [-150, 0]), which is what the
 # saturating functions (sigmoid, tanh', ...) need on their hot path.
-cdef inline float expf_neg(float x) noexcept nogil:
+cdef inline float expf_neg(float x, int32_t k) noexcept nogil:
     cdef float shift = <float>12582912.0
-    x = <float>-104.0 if x < <float>-104.0 else x
+    # below -110 even 2^k e^x (k <= 8) rounds to 0; n + k + 191 stays > 0
+    x = <float>-110.0 if x < <float>-110.0 else x
     cdef float t = fmaf_(x, <float>1.44269504088896341, shift)
     cdef float n = t - shift
     cdef int32_t ni = f32_to_bits(t) - f32_to_bits(shift)
@@ -156,12 +157,12 @@ cdef inline float expf_neg(float x) noexcept nogil:
     p = fmaf_(p, r, <float>1.6666665459e-1)
     p = fmaf_(p, r, <float>5.0000001201e-1)
     p = fmaf_(p, r * r, r) + <float>1.0
-    return (p * f32_from_bits((ni + 191) << 23)) * <float>5.421010862427522e-20
+    return (p * f32_from_bits((ni + k + 191) << 23)) * <float>5.421010862427522e-20
 
 
-cdef inline double expd_neg(double x) noexcept nogil:
+cdef inline double expd_neg(double x, int64_t k) noexcept nogil:
     cdef double shift = 6755399441055744.0
-    x = -746.0 if x < -746.0 else x
+    x = -760.0 if x < -760.0 else x              # 2^k e^x (k <= 8) rounds to 0 below
     cdef double t = fma_(x, 1.4426950408889634074, shift)
     cdef double n = t - shift
     cdef int64_t ni = f64_to_bits(t) - f64_to_bits(shift)
@@ -181,14 +182,23 @@ cdef inline double expd_neg(double x) noexcept nogil:
     p = fma_(p, r, 0.5)
     p = fma_(p, r * r, r) + 1.0
     # n + 600 is in [-476, 600] for n in [-1076, 0]; 2^-600 is normal
-    return (p * f64_from_bits((ni + 1623) << 52)) * 2.4099198651028841e-181
+    return (p * f64_from_bits((ni + k + 1623) << 52)) * 2.4099198651028841e-181
 
 
 cdef inline floating exp_neg(floating x) noexcept nogil:
     if floating is float:
-        return expf_neg(x)
+        return expf_neg(x, 0)
     else:
-        return expd_neg(x)
+        return expd_neg(x, 0)
+
+
+# 2^k e^x for x <= 0 and small k >= 0, rounded once: scaling after the
+# rounding would lose bits where the result is subnormal.
+cdef inline floating exp_neg_pow2(floating x, int k) noexcept nogil:
+    if floating is float:
+        return expf_neg(x, k)
+    else:
+        return expd_neg(x, k)
 
 
 cdef inline floating exp_(floating x) noexcept nogil:

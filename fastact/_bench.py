@@ -1,0 +1,672 @@
+"""``python -m fastact bench``: ns/element of fastact against NumPy and PyTorch.
+
+Every activation of the registry, in every direction the registry allows
+(forward, backward from x, backward from y), for each dtype, is timed as:
+
+- ``numpy``: the NumPy expression a user would write (``fastact._baseline``),
+- ``torch``: PyTorch's own CPU kernels on one thread (``torch.set_num_threads(1)``),
+  on tensors sharing memory with the NumPy arrays (``torch.from_numpy``),
+- ``fastact``: one thread, returning a new array (like NumPy and torch do),
+- ``fastact_out``: one thread, into a preallocated ``out=``,
+- ``fastact_mt``: all threads, into ``out=``.
+
+The speed-ups compare like with like: fastact on one thread returning a new
+array against NumPy and against torch on one thread returning a new array.
+
+The machine may be noisy: the implementations of one case are timed
+round-robin (several rounds, each round a batch of calls per
+implementation, the starting implementation rotating), and the minimum per
+call over the rounds is reported (the median is kept in the JSON).
+
+Two machine-level sections follow when sigmoid is selected: the call
+overhead on a 16-element float32 array, and thread scaling on 16M float32
+elements (1 thread vs all threads vs a memcpy of the same bytes).
+
+The shared pieces (``cases``, ``Case.inputs``, ``Case.callables``) are also
+used by ``benchmarks/`` (pytest-benchmark).
+"""
+from __future__ import annotations
+
+import gc
+import json
+import math
+import os
+import platform
+import re
+import sys
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+import fastact as fa
+from fastact import _dispatch, _threads
+from fastact._baseline import NUMPY
+
+DIRECTIONS = ("forward", "x", "y")
+DIR_LABEL = {"forward": "fwd", "x": "bwd(x)", "y": "bwd(y)"}
+IMPLS = ("numpy", "torch", "fastact", "fastact_out", "fastact_mt")
+SOFTMAX_ROW = 1024            # softmax is timed on rows of this many elements
+
+# Targets (issue "Performance ... benchmarks that prove it")
+TARGET_VS_TORCH, AIM_VS_TORCH = 1.0, 1.25
+TARGET_TRANSCENDENTAL, TARGET_CHEAP = 3.0, 2.0
+TARGET_SCALING, TARGET_MEMCPY = 1.7, 1.3
+TARGET_OVERHEAD = 2.0
+
+_ROUNDS = int(os.environ.get("FASTACT_BENCH_ROUNDS", "7"))
+_SAMPLE_S = float(os.environ.get("FASTACT_BENCH_SAMPLE", "0.012"))
+
+
+# ------------------------------------------------------------- PyTorch ----
+# PyTorch's own kernels, keyed by registry name then direction, called as
+# fn(x_or_y, grad, params) on tensors.  Names or directions missing here are
+# simply not timed for torch.  For sigmoid/tanh torch has no backward from x:
+# its autograd saves y, so a user holding x runs the forward then the
+# backward (two kernels): that is what the "x" entries time (TORCH_NOTES).
+
+def _torch_table(torch):
+    aten = torch.ops.aten
+    F = torch.nn.functional
+    return {
+        "sigmoid": {
+            "forward": lambda x, g, p: torch.sigmoid(x),
+            "x": lambda x, g, p: aten.sigmoid_backward(g, torch.sigmoid(x)),
+            "y": lambda y, g, p: aten.sigmoid_backward(g, y),
+        },
+        "tanh": {
+            "forward": lambda x, g, p: torch.tanh(x),
+            "x": lambda x, g, p: aten.tanh_backward(g, torch.tanh(x)),
+            "y": lambda y, g, p: aten.tanh_backward(g, y),
+        },
+        "relu": {
+            "forward": lambda x, g, p: torch.relu(x),
+            "x": lambda x, g, p: aten.threshold_backward(g, x, 0),
+            "y": lambda y, g, p: aten.threshold_backward(g, y, 0),
+        },
+        "leaky_relu": {
+            "forward": lambda x, g, p: F.leaky_relu(x, p["negative_slope"]),
+            "x": lambda x, g, p: aten.leaky_relu_backward(g, x, p["negative_slope"], False),
+        },
+        "elu": {
+            "forward": lambda x, g, p: F.elu(x, p["alpha"]),
+            "x": lambda x, g, p: aten.elu_backward(g, p["alpha"], 1, 1, False, x),
+            "y": lambda y, g, p: aten.elu_backward(g, p["alpha"], 1, 1, True, y),
+        },
+        "softmax": {
+            "forward": lambda x, g, p: torch.softmax(x, p.get("axis", -1)),
+            "y": lambda y, g, p: torch._softmax_backward_data(g, y, p.get("axis", -1), y.dtype),
+        },
+    }
+
+
+TORCH_NOTES = {
+    ("sigmoid", "x"): "torch.sigmoid then sigmoid_backward (torch's backward needs y)",
+    ("tanh", "x"): "torch.tanh then tanh_backward (torch's backward needs y)",
+}
+
+_torch_cache = {}
+
+
+def get_torch(enabled=True):
+    """(torch module, its table) or (None, {}) if unavailable/disabled."""
+    if not enabled:
+        return None, {}
+    if "torch" not in _torch_cache:
+        try:
+            import torch
+            _torch_cache["torch"] = (torch, _torch_table(torch))
+        except Exception:               # not installed, or broken
+            _torch_cache["torch"] = (None, {})
+    return _torch_cache["torch"]
+
+
+# --------------------------------------------------------------- cases ----
+
+_TRANSCENDENTAL = re.compile(r"\b(exp|expm1|log|log1p|erf|erfc|tanh|sech|sigmoid|softplus|pow)\b|e\^")
+
+
+def _formula_for(rec, direction):
+    """The registry's text for one direction (to classify its cost)."""
+    if direction == "forward":
+        text = rec.formula
+        return text.split("=", 1)[1] if "=" in text else text
+    grad = rec.gradient
+    m = re.search(r"\(from y:\s*(.*)\)\s*$", grad)
+    if direction == "y" and m:
+        return m.group(1)
+    return grad[:m.start()] if m else grad
+
+
+def is_transcendental(rec, direction) -> bool:
+    """Whether this direction needs exp/log/tanh/... (from the registry's formulas)."""
+    return bool(_TRANSCENDENTAL.search(_formula_for(rec, direction)))
+
+
+@dataclass
+class Case:
+    """One activation x direction x dtype at a given size."""
+
+    name: str
+    direction: str
+    dtype: str
+    size: int
+    rec: object
+    params: dict = field(default_factory=dict)
+
+    @property
+    def group(self):
+        return f"{self.name}-{self.direction}-{self.dtype}"
+
+    @property
+    def shape(self):
+        if self.rec.kind == "softmax":
+            row = min(SOFTMAX_ROW, self.size)
+            return (max(1, self.size // row), row)
+        return (self.size,)
+
+    @property
+    def n(self):
+        return math.prod(self.shape)
+
+    @property
+    def transcendental(self):
+        return is_transcendental(self.rec, self.direction)
+
+    @property
+    def target_vs_numpy(self):
+        return TARGET_TRANSCENDENTAL if self.transcendental else TARGET_CHEAP
+
+    def inputs(self, seed=0):
+        """(a, grad): a is x (forward, backward from x) or y = forward(x)."""
+        rng = np.random.default_rng(seed)
+        dt = np.dtype(self.dtype)
+        x = (rng.standard_normal(self.shape) * 3).astype(dt)
+        g = rng.standard_normal(self.shape).astype(dt)
+        if self.direction == "y":
+            base = NUMPY.get(self.name, {}).get("forward")
+            a = (base(x, None, self.params) if base is not None
+                 else getattr(fa, self.name)(x, **self.params))
+            a = np.ascontiguousarray(a, dtype=dt)
+        else:
+            a = x
+        return a, g
+
+    def fastact_call(self, a, g, out=None):
+        """Call the fastact function of this case."""
+        if self.direction == "forward":
+            return getattr(fa, self.name)(a, **self.params, out=out)
+        bwd = getattr(fa, self.name + "_backward")
+        if self.direction == "x":
+            return bwd(g, a, **self.params, out=out)
+        return bwd(g, y=a, **self.params, out=out)
+
+    def callables(self, a, g, torch_enabled=True):
+        """{impl: (zero-argument callable, threads or None)}; threads None = leave as is."""
+        out = np.empty_like(a)
+        p = self.params
+        impls = {}
+        base = NUMPY.get(self.name, {}).get(self.direction)
+        if base is not None:
+            impls["numpy"] = (lambda: base(a, g, p), None)
+        torch, table = get_torch(torch_enabled)
+        tfn = table.get(self.name, {}).get(self.direction)
+        if torch is not None and tfn is not None:
+            ta, tg = torch.from_numpy(a), torch.from_numpy(g)
+            impls["torch"] = (lambda: tfn(ta, tg, p), None)
+        impls["fastact"] = (lambda: self.fastact_call(a, g), 1)
+        impls["fastact_out"] = (lambda: self.fastact_call(a, g, out=out), 1)
+        impls["fastact_mt"] = (lambda: self.fastact_call(a, g, out=out), "all")
+        return impls
+
+
+def cases(names=None, dtypes=("float32", "float64"), size=1 << 20, skipped=None):
+    """Every (activation, direction, dtype) the registry allows, in registry order.
+
+    names: None for all, else registry names (unknown ones raise ValueError).
+    skipped: optional list that receives (name, reason) for activations left out.
+    """
+    reg = fa.activations()
+    if names:
+        unknown = [n for n in names if n not in reg]
+        if unknown:
+            raise ValueError(f"unknown activation(s) {', '.join(unknown)}; "
+                             f"known: {', '.join(reg)}")
+    out = []
+    for name, rec in reg.items():
+        if names and name not in names:
+            continue
+        if rec.kind not in ("elementwise", "softmax"):
+            if skipped is not None:
+                skipped.append((name, f"kind {rec.kind!r} not benchmarked"))
+            continue
+        params = {}
+        for prm in rec.params:
+            if not isinstance(prm.default, (int, float)):
+                params = None
+                break
+            params[prm.name] = prm.default
+        if params is None:
+            if skipped is not None:
+                skipped.append((name, "a parameter has no default"))
+            continue
+        if rec.kind == "softmax":
+            params["axis"] = -1
+        dirs = ["forward"] + [d for d in ("x", "y") if d in rec.backward_from]
+        if "y" in dirs and rec.y_requires is not None and not rec.y_requires[0](params):
+            dirs.remove("y")
+        for direction in dirs:
+            for dt in dtypes:
+                out.append(Case(name, direction, dt, size, rec, dict(params)))
+    return out
+
+
+# -------------------------------------------------------------- timing ----
+
+class _ThreadSetter:
+    def __init__(self, all_threads):
+        self.all = all_threads
+        self.current = None
+
+    def __call__(self, n):
+        if n is None:
+            return
+        n = self.all if n == "all" else n
+        if n != self.current:
+            fa.set_num_threads(n)
+            self.current = n
+
+
+def interleaved(impls, set_threads, rounds=_ROUNDS, sample_s=_SAMPLE_S, number=None):
+    """Time {impl: (fn, threads)} round-robin.  Returns {impl: [s/call per round]}.
+
+    Each implementation is warmed up, its calls per sample chosen so that a
+    sample lasts about sample_s, then the rounds run with the starting
+    implementation rotating each round.
+    """
+    names = list(impls)
+    numbers = {}
+    for k in names:
+        fn, th = impls[k]
+        set_threads(th)
+        fn()                                    # warm up (page faults, thread pool)
+        t0 = time.perf_counter()
+        fn()
+        est = time.perf_counter() - t0
+        numbers[k] = number or max(1, min(100_000, int(sample_s / max(est, 1e-7))))
+    samples = {k: [] for k in names}
+    gc_was = gc.isenabled()
+    gc.disable()
+    try:
+        for r in range(rounds):
+            order = names[r % len(names):] + names[:r % len(names)]
+            for k in order:
+                fn, th = impls[k]
+                set_threads(th)
+                num = numbers[k]
+                t0 = time.perf_counter()
+                for _ in range(num):
+                    fn()
+                samples[k].append((time.perf_counter() - t0) / num)
+    finally:
+        if gc_was:
+            gc.enable()
+    return samples
+
+
+def _check_close(case, a, g, torch_enabled):
+    """Compare fastact with the NumPy expression once; a message if they differ."""
+    base = NUMPY.get(case.name, {}).get(case.direction)
+    if base is None:
+        return None
+    with np.errstate(all="ignore"):
+        want = np.asarray(base(a, g, case.params), dtype=np.float64)
+        got = np.asarray(case.fastact_call(a, g), dtype=np.float64)
+    if got.shape != want.shape:
+        return f"shape {got.shape} != NumPy's {want.shape}"
+    both_nan = np.isnan(got) & np.isnan(want)
+    if (np.isnan(got) != np.isnan(want)).any():
+        return "nan where NumPy has none (or the reverse)"
+    diff = np.abs(np.where(both_nan, 0, got - want))
+    scale = max(float(np.max(np.abs(np.where(both_nan, 0, want)), initial=0)), 1e-30)
+    rel = float(diff.max(initial=0)) / scale
+    tol = 1e-4 if case.dtype == "float32" else 1e-10
+    if rel > tol:
+        return f"max |fastact - numpy| / max|numpy| = {rel:.2e} (> {tol:g})"
+    return None
+
+
+# ------------------------------------------------------------- machine ----
+
+def cpu_flags():
+    """{flag: bool} for the x86 flags that matter to the builds (empty elsewhere)."""
+    wanted = ("avx2", "fma", "avx512f")
+    try:
+        with open("/proc/cpuinfo") as fh:
+            for line in fh:
+                if line.startswith("flags"):
+                    have = set(line.split(":", 1)[1].split())
+                    return {f: f in have for f in wanted}
+    except OSError:
+        pass
+    return {}
+
+
+def cpu_model():
+    try:
+        with open("/proc/cpuinfo") as fh:
+            for line in fh:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def machine_info(torch=None):
+    flags = cpu_flags()
+    return {
+        "cpu": cpu_model(),
+        "cpu_flags": flags,
+        "cpus_available": _threads.available_cpus(),
+        "fastact": fa.__version__,
+        "build": _dispatch.active_level(),
+        "builds_runnable": _dispatch.runnable(),
+        "threads": fa.get_num_threads(),
+        "numpy": np.__version__,
+        "torch": getattr(torch, "__version__", None),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+    }
+
+
+# ----------------------------------------------------------------- run ----
+
+def _ns(t, n):
+    return t * 1e9 / n
+
+
+def bench_case(case, set_threads, torch_enabled, all_threads):
+    a, g = case.inputs()
+    impls = case.callables(a, g, torch_enabled)
+    problem = _check_close(case, a, g, torch_enabled)
+    samples = interleaved(impls, set_threads)
+    best = {k: min(v) for k, v in samples.items()}
+    med = {k: float(np.median(v)) for k, v in samples.items()}
+    n = case.n
+    row = {
+        "name": case.name, "direction": case.direction, "dtype": case.dtype,
+        "shape": list(case.shape), "n": n, "threads_all": all_threads,
+        "transcendental": case.transcendental, "target_vs_numpy": case.target_vs_numpy,
+        "ns_per_element": {k: _ns(best.get(k), n) if k in best else None for k in IMPLS},
+        "ns_per_element_median": {k: _ns(med[k], n) if k in med else None for k in IMPLS},
+        "torch_note": TORCH_NOTES.get((case.name, case.direction)) if "torch" in best else None,
+        "mismatch": problem,
+    }
+    ns = row["ns_per_element"]
+    row["speedup_vs_numpy"] = ns["numpy"] / ns["fastact"] if ns["numpy"] else None
+    row["speedup_vs_torch"] = ns["torch"] / ns["fastact"] if ns["torch"] else None
+    row["speedup_out_vs_numpy"] = ns["numpy"] / ns["fastact_out"] if ns["numpy"] else None
+    row["threads_speedup"] = ns["fastact_out"] / ns["fastact_mt"]
+    return row
+
+
+def bench_tanh_reference(dtypes, size, set_threads):
+    """np.tanh ns/element per dtype: the floor 'never slower than np.tanh'."""
+    ref = {}
+    for dt in dtypes:
+        x = (np.random.default_rng(1).standard_normal(size) * 3).astype(dt)
+        s = interleaved({"np.tanh": (lambda: np.tanh(x), None)}, set_threads)
+        ref[dt] = _ns(min(s["np.tanh"]), size)
+    return ref
+
+
+def bench_overhead(set_threads, torch_enabled):
+    """µs per call on 16 float32 elements: fastact.sigmoid vs np.exp vs NumPy vs torch."""
+    x16 = np.linspace(-4, 4, 16, dtype=np.float32)
+    expr = NUMPY["sigmoid"]["forward"]
+    impls = {
+        "fastact.sigmoid": (lambda: fa.sigmoid(x16), None),
+        "np.exp": (lambda: np.exp(x16), None),
+        "numpy sigmoid expression": (lambda: expr(x16, None, {}), None),
+    }
+    torch, _ = get_torch(torch_enabled)
+    if torch is not None:
+        t16 = torch.from_numpy(x16)
+        impls["torch.sigmoid"] = (lambda: torch.sigmoid(t16), None)
+    s = interleaved(impls, set_threads, rounds=max(_ROUNDS, 9), sample_s=0.005)
+    us = {k: min(v) * 1e6 for k, v in s.items()}
+    return {"us_per_call": us, "ratio_vs_np_exp": {k: v / us["np.exp"] for k, v in us.items()}}
+
+
+def bench_scaling(set_threads, all_threads, n=1 << 24):
+    """16M float32 sigmoid forward into out=: 1 thread, all threads, and np.copyto."""
+    x = (np.random.default_rng(2).standard_normal(n) * 3).astype(np.float32)
+    out = np.empty_like(x)
+    out2 = np.empty_like(x)
+    impls = {
+        "fastact 1 thread": (lambda: fa.sigmoid(x, out=out), 1),
+        f"fastact {all_threads} threads": (lambda: fa.sigmoid(x, out=out), "all"),
+        "memcpy (np.copyto)": (lambda: np.copyto(out2, x), None),
+    }
+    s = interleaved(impls, set_threads, rounds=max(_ROUNDS, 7), sample_s=0.03)
+    best = {k: min(v) for k, v in s.items()}
+    t1, tn, tm = best.values()
+    return {
+        "n": n, "dtype": "float32", "threads": all_threads,
+        "ns_per_element": {k: _ns(v, n) for k, v in best.items()},
+        "speedup_all_vs_1": t1 / tn,
+        "all_vs_memcpy": tn / tm,
+        "ok": (t1 / tn >= TARGET_SCALING) or (tn / tm <= TARGET_MEMCPY),
+    }
+
+
+def verdicts(result):
+    """Lines 'PASS/MISS ...' against the targets."""
+    rows = result["rows"]
+    lines = []
+    vt = [r for r in rows if r["speedup_vs_torch"] is not None]
+    if vt:
+        w = min(vt, key=lambda r: r["speedup_vs_torch"])
+        n_below = sum(r["speedup_vs_torch"] < TARGET_VS_TORCH for r in vt)
+        n_aim = sum(r["speedup_vs_torch"] < AIM_VS_TORCH for r in vt)
+        lines.append(f"{'PASS' if n_below == 0 else 'MISS'} 1 thread >= PyTorch: "
+                     f"{len(vt) - n_below}/{len(vt)} rows; worst {_rowname(w)} "
+                     f"{w['speedup_vs_torch']:.2f}x; {len(vt) - n_aim}/{len(vt)} reach the 1.25x aim")
+    vn = [r for r in rows if r["speedup_vs_numpy"] is not None]
+    if vn:
+        w = min(vn, key=lambda r: r["speedup_vs_numpy"] / r["target_vs_numpy"])
+        miss = [r for r in vn if r["speedup_vs_numpy"] < r["target_vs_numpy"]]
+        lines.append(f"{'PASS' if not miss else 'MISS'} vs NumPy (3x transcendental, 2x cheap): "
+                     f"{len(vn) - len(miss)}/{len(vn)} rows; worst {_rowname(w)} "
+                     f"{w['speedup_vs_numpy']:.2f}x (target {w['target_vs_numpy']:g}x)")
+    ref = result.get("np_tanh_ns")
+    if ref:
+        slow = [r for r in rows if r["ns_per_element"]["fastact"] > ref[r["dtype"]]]
+        w = max(rows, key=lambda r: r["ns_per_element"]["fastact"] / ref[r["dtype"]])
+        lines.append(f"{'PASS' if not slow else 'MISS'} never slower than np.tanh: slowest "
+                     f"{_rowname(w)} at {w['ns_per_element']['fastact'] / ref[w['dtype']]:.2f}x "
+                     f"np.tanh's time (np.tanh: " +
+                     ", ".join(f"{k} {v:.3f}" for k, v in ref.items()) + " ns/element)")
+    sc = result.get("threads_scaling")
+    if sc:
+        lines.append(f"{'PASS' if sc['ok'] else 'MISS'} threads (16M float32 sigmoid, out=): "
+                     f"{sc['threads']} threads {sc['speedup_all_vs_1']:.2f}x one thread "
+                     f"(target {TARGET_SCALING}x) or {sc['all_vs_memcpy']:.2f}x a memcpy's time "
+                     f"(target <= {TARGET_MEMCPY}x)")
+    ov = result.get("overhead")
+    if ov:
+        r = ov["ratio_vs_np_exp"]["fastact.sigmoid"]
+        lines.append(f"{'PASS' if r <= TARGET_OVERHEAD else 'MISS'} 16-element call: "
+                     f"fastact.sigmoid {r:.2f}x np.exp's time (target <= {TARGET_OVERHEAD:g}x)")
+    for r in rows:
+        if r["mismatch"]:
+            lines.append(f"WARN {_rowname(r)}: fastact differs from the NumPy expression: {r['mismatch']}")
+    return lines
+
+
+def _rowname(r):
+    return f"{r['name']} {DIR_LABEL[r['direction']]} {r['dtype']}"
+
+
+# -------------------------------------------------------------- output ----
+
+def _f(v, fmt="{:.3f}"):
+    return "—" if v is None else fmt.format(v)
+
+
+def _x(v):
+    return "—" if v is None else f"{v:.2f}x"
+
+
+def table_rows(result):
+    nt = result["machine"]["threads"]
+    head = ["kernel", "dir", "dtype", "NumPy", "torch 1t", "fastact 1t", "fastact 1t out=",
+            f"fastact {nt}t out=", "vs NumPy", "vs torch", "NumPy target"]
+    body = []
+    for r in result["rows"]:
+        ns = r["ns_per_element"]
+        vt = _x(r["speedup_vs_torch"])
+        if r["torch_note"] and vt != "—":
+            vt += "*"
+        body.append([r["name"], DIR_LABEL[r["direction"]], r["dtype"], _f(ns["numpy"]),
+                     _f(ns["torch"]), _f(ns["fastact"]), _f(ns["fastact_out"]),
+                     _f(ns["fastact_mt"]), _x(r["speedup_vs_numpy"]), vt,
+                     f"{r['target_vs_numpy']:g}x"])
+    return head, body
+
+
+def _header_lines(result):
+    m = result["machine"]
+    flags = ", ".join(f"{k}={'yes' if v else 'no'}" for k, v in m["cpu_flags"].items()) or "n/a"
+    return [
+        f"CPU: {m['cpu']}; flags {flags}; {m['cpus_available']} CPUs available",
+        f"fastact {m['fastact']}, CPU build in use: {m['build']} (runnable: "
+        f"{', '.join(m['builds_runnable'])}); threads: {m['threads']}",
+        f"numpy {m['numpy']}, torch {m['torch'] or 'not timed'}, python {m['python']}",
+        f"size {result['size']} elements (softmax: rows of {SOFTMAX_ROW}); ns/element, minimum of "
+        f"{result['rounds']} interleaved rounds; speed-ups are 1-thread new array vs 1-thread new array",
+    ]
+
+
+def format_text(result):
+    lines = _header_lines(result) + [""]
+    head, body = table_rows(result)
+    widths = [max(len(h), *(len(b[i]) for b in body)) if body else len(h)
+              for i, h in enumerate(head)]
+    fmt = lambda cells: "  ".join(c.rjust(w) if i > 2 else c.ljust(w)
+                                  for i, (c, w) in enumerate(zip(cells, widths)))
+    lines.append(fmt(head))
+    lines.append("  ".join("-" * w for w in widths))
+    lines += [fmt(b) for b in body]
+    if any(r["torch_note"] for r in result["rows"]):
+        lines.append("* torch has no backward from x for this function: timed as forward + "
+                     "backward from y, what a torch user holding x runs")
+    lines += [""] + _extra_text(result) + [""] + verdicts(result)
+    return "\n".join(lines)
+
+
+def _extra_text(result):
+    lines = []
+    ov = result.get("overhead")
+    if ov:
+        lines.append("Call overhead, 16 float32 elements (µs per call; ratio to np.exp):")
+        for k, v in ov["us_per_call"].items():
+            lines.append(f"  {k:<28} {v:7.3f} µs  {ov['ratio_vs_np_exp'][k]:.2f}x")
+    sc = result.get("threads_scaling")
+    if sc:
+        lines.append(f"Threads, {sc['n']} float32 sigmoid forward into out= (ns/element):")
+        for k, v in sc["ns_per_element"].items():
+            lines.append(f"  {k:<28} {v:7.3f}")
+        lines.append(f"  all threads vs 1: {sc['speedup_all_vs_1']:.2f}x; "
+                     f"all threads vs memcpy time: {sc['all_vs_memcpy']:.2f}x")
+    return lines
+
+
+def format_markdown(result):
+    lines = [f"- {h}" for h in _header_lines(result)] + [""]
+    head, body = table_rows(result)
+    lines.append("| " + " | ".join(head) + " |")
+    lines.append("|" + "|".join("---" if i < 3 else "---:" for i in range(len(head))) + "|")
+    lines += ["| " + " | ".join(b) + " |" for b in body]
+    if any(r["torch_note"] for r in result["rows"]):
+        lines.append("")
+        lines.append("\\* torch has no backward from x for this function: timed as forward + "
+                     "backward from y, what a torch user holding x runs.")
+    ov = result.get("overhead")
+    if ov:
+        lines += ["", "Call overhead, 16 float32 elements:", "",
+                  "| call | µs per call | vs np.exp |", "|---|---:|---:|"]
+        lines += [f"| `{k}` | {v:.3f} | {ov['ratio_vs_np_exp'][k]:.2f}x |"
+                  for k, v in ov["us_per_call"].items()]
+    sc = result.get("threads_scaling")
+    if sc:
+        lines += ["", f"Threads, {sc['n']:,} float32 elements, sigmoid forward into `out=`:", "",
+                  "| run | ns/element |", "|---|---:|"]
+        lines += [f"| {k} | {v:.3f} |" for k, v in sc["ns_per_element"].items()]
+        lines += ["", f"All threads: {sc['speedup_all_vs_1']:.2f}x one thread, "
+                      f"{sc['all_vs_memcpy']:.2f}x the time of a memcpy of the same bytes."]
+    lines += ["", "Against the targets:", ""] + [f"- {v}" for v in verdicts(result)]
+    return "\n".join(lines)
+
+
+def run(args):
+    names = getattr(args, "only", None)
+    dtypes = tuple(getattr(args, "dtype", None) or ("float32", "float64"))
+    size = int(getattr(args, "size", 1 << 20))
+    if size < 1:
+        print("fastact bench: --size must be >= 1", file=sys.stderr)
+        return 2
+    torch_enabled = not getattr(args, "no_torch", False)
+    skipped = []
+    try:
+        todo = cases(names, dtypes, size, skipped)
+    except ValueError as exc:
+        print(f"fastact bench: {exc}", file=sys.stderr)
+        return 2
+    torch, _ = get_torch(torch_enabled)
+    torch_threads = None
+    if torch is not None:
+        torch_threads = torch.get_num_threads()
+        torch.set_num_threads(1)
+    all_threads = fa.get_num_threads()
+    set_threads = _ThreadSetter(all_threads)
+    t_start = time.perf_counter()
+    result = {"machine": machine_info(torch), "size": size, "rounds": _ROUNDS,
+              "softmax_row": SOFTMAX_ROW, "rows": [], "skipped": skipped}
+    tty = sys.stderr.isatty()
+
+    def progress(msg):
+        if tty:
+            print(f"{msg:<60}", file=sys.stderr, end="\r", flush=True)
+
+    try:
+        for i, case in enumerate(todo):
+            progress(f"[{i + 1}/{len(todo)}] {case.group}")
+            result["rows"].append(bench_case(case, set_threads, torch_enabled, all_threads))
+        progress("np.tanh reference ...")
+        result["np_tanh_ns"] = bench_tanh_reference(dtypes, size, set_threads)
+        if "sigmoid" in fa.activations() and (not names or "sigmoid" in names):
+            progress("call overhead ...")
+            result["overhead"] = bench_overhead(set_threads, torch_enabled)
+            progress("thread scaling ...")
+            result["threads_scaling"] = bench_scaling(set_threads, all_threads)
+        progress("")
+    finally:
+        fa.set_num_threads(all_threads)
+        if torch_threads is not None:
+            torch.set_num_threads(torch_threads)
+    result["seconds"] = time.perf_counter() - t_start
+    result["verdicts"] = verdicts(result)
+    if getattr(args, "markdown", False):
+        print(format_markdown(result))
+    else:
+        print(format_text(result))
+    for name, why in skipped:
+        print(f"skipped {name}: {why}", file=sys.stderr)
+    print(f"({result['seconds']:.0f} s)", file=sys.stderr)
+    if getattr(args, "json", None):
+        with open(args.json, "w") as fh:
+            json.dump(result, fh, indent=1)
+        print(f"wrote {args.json}", file=sys.stderr)
+    return 0

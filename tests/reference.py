@@ -1,0 +1,83 @@
+"""Independent references for the tests: mpmath at 60 digits.
+
+REF[name] gives, for each elementwise activation, the exact forward ``f``,
+the exact derivative ``d`` and the backward-from-output formula ``dy``
+(evaluated exactly on the given y), as functions of an mpf and the
+parameters.  SPECIAL[name] lists the values at ±0, ±inf and nan that
+semantics.md prescribes, as (x, forward, derivative) rows.
+"""
+import math
+
+import mpmath as mp
+import numpy as np
+
+mp.mp.dps = 60
+NAN, INF = math.nan, math.inf
+
+
+def _sig(x):
+    return 1 / (1 + mp.exp(-x))
+
+
+REF = {
+    "sigmoid": dict(f=lambda x, p: _sig(x), d=lambda x, p: _sig(x) * _sig(-x),
+                    dy=lambda y, p: y * (1 - y)),
+    "tanh": dict(f=lambda x, p: mp.tanh(x), d=lambda x, p: 1 / mp.cosh(x) ** 2,
+                 dy=lambda y, p: 1 - y * y),
+    "relu": dict(f=lambda x, p: x if x > 0 else mp.mpf(0), d=lambda x, p: mp.mpf(x > 0),
+                 dy=lambda y, p: mp.mpf(y > 0)),
+    "leaky_relu": dict(f=lambda x, p: x if x > 0 else p["negative_slope"] * x,
+                       d=lambda x, p: mp.mpf(1) if x > 0 else p["negative_slope"]),
+    "elu": dict(f=lambda x, p: x if x > 0 else p["alpha"] * mp.expm1(x),
+                d=lambda x, p: mp.mpf(1) if x > 0 else p["alpha"] * mp.exp(x),
+                dy=lambda y, p: mp.mpf(1) if y > 0 else y + p["alpha"]),
+}
+
+# (x, forward, derivative); -0.0 in a forward column means the sign is checked.
+SPECIAL = {
+    "sigmoid": [(-INF, 0.0, 0.0), (INF, 1.0, 0.0), (NAN, NAN, NAN), (-0.0, 0.5, 0.25), (0.0, 0.5, 0.25)],
+    "tanh": [(-INF, -1.0, 0.0), (INF, 1.0, 0.0), (NAN, NAN, NAN), (-0.0, -0.0, 1.0), (0.0, 0.0, 1.0)],
+    "relu": [(-INF, 0.0, 0.0), (INF, INF, 1.0), (NAN, NAN, NAN), (-0.0, -0.0, 0.0), (0.0, 0.0, 0.0)],
+    "leaky_relu": [(-INF, -INF, 0.01), (INF, INF, 1.0), (NAN, NAN, NAN), (-0.0, -0.0, 0.01),
+                   (0.0, 0.0, 0.01)],
+    "elu": [(-INF, -1.0, 0.0), (INF, INF, 1.0), (NAN, NAN, NAN), (-0.0, -0.0, 1.0), (0.0, 0.0, 1.0)],
+}
+
+
+def ulp_errors(got, exact, dtype):
+    """|got - exact| in units of the last place of exact rounded to dtype.
+
+    Values beyond the dtype's range count as matching an inf of the right sign.
+    """
+    dtype = np.dtype(dtype)
+    tiny = np.array(np.finfo(dtype).smallest_subnormal, dtype)
+    out = np.empty(len(got))
+    for i, (g, e) in enumerate(zip(np.asarray(got, dtype=dtype).ravel(), exact)):
+        rounded = np.array(float(e), dtype=np.float64).astype(dtype)
+        if np.isinf(rounded) or np.isinf(g):
+            out[i] = 0.0 if g == rounded else math.inf
+            continue
+        spacing = np.spacing(np.abs(rounded)) if rounded != 0 else tiny
+        out[i] = float(abs(mp.mpf(float(g)) - e) / mp.mpf(float(spacing)))
+    return out
+
+
+def sample(dtype, n=700, seed=1234):
+    """Points over the whole finite range of dtype, subnormals included, plus
+    a dense band where the functions bend and the thresholds of exp."""
+    dtype = np.dtype(dtype)
+    fi = np.finfo(dtype)
+    rng = np.random.default_rng(seed)
+    lo = math.log10(float(fi.smallest_subnormal))
+    hi = math.log10(float(fi.max))
+    mags = 10.0 ** rng.uniform(lo, hi, n // 2)
+    band = 120.0 if dtype == np.float32 else 760.0
+    dense = rng.uniform(-band, band, n // 4)
+    near = rng.standard_normal(n - n // 2 - n // 4) * 4
+    edges = [0.5, 1, 3, 6, 8.6, 9, 10, 17, 18, 20, 30, 44, 80, 87.3, 88.37, 88.72, 88.73, 89,
+             103.2, 103.98, 104, 105, 700, 708.39, 709.78, 709.79, 710, 744.4, 745.13, 746, 1e4,
+             float(fi.tiny), float(fi.smallest_subnormal), float(fi.eps), 1e-8, 1e-20]
+    x = np.concatenate([mags * rng.choice([-1, 1], mags.size), dense, near, edges, [-e for e in edges]])
+    with np.errstate(over="ignore"):
+        x = x.astype(dtype)
+    return x[np.isfinite(x)]
