@@ -250,6 +250,5 @@ def which_error(fname, rec: Activation, x, y, params):
     given = "x" if x is not None else "y"
     if given not in allowed:
         return TypeError(f"{fname}: the gradient cannot be computed from {given}; pass {need}")
-    pred, text = rec.y_requires
-    return TypeError(f"{fname}: the gradient from y= holds only for {text} "
+    return TypeError(f"{fname}: the gradient from y= holds only for {rec.y_requires} "
                      f"(got {', '.join(f'{k}={v!r}' for k, v in params.items())}); pass x instead")

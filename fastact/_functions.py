@@ -38,11 +38,19 @@ def {name}_backward(grad, x=None, *, y=None, {sig_params}out=None):
 
 _SOFTMAX = '''
 def {name}(x, axis=-1, *, out=None):
+    if axis.__class__ is int:
+        r = _K.axis_fast({op_fwd}, x, None, out, axis)
+        if r is not None:
+            return r
     return _api.axis_forward(_REC, {op_fwd}, x, axis, out)
 
 def {name}_backward(grad, x=None, *, y=None, axis=-1, out=None):
     if x is not None or y is None:
         raise _api.which_error("{name}_backward", _REC, x, y, {{}})
+    if axis.__class__ is int:
+        r = _K.axis_fast({op_bwd}, grad, y, out, axis)
+        if r is not None:
+            return r
     return _api.axis_backward(_REC, {op_bwd}, grad, y, axis, out)
 '''
 
@@ -70,7 +78,7 @@ def _source(rec: Activation, kid: int) -> str:
     if "y" not in rec.backward_from:
         y_ok = "False"
     elif rec.y_requires is not None:
-        y_ok = f"_REC.y_requires[0]({{{', '.join(f'{n!r}: {n}' for n in names)}}})"
+        y_ok = f"({rec.y_requires})"
     return _ELEMENTWISE.format(
         name=rec.name, kid=kid, checks=checks.replace("FNAME", repr(rec.name)),
         checks_b=checks.replace("FNAME", repr(rec.name + "_backward")),
@@ -94,7 +102,7 @@ def _doc(rec: Activation, backward: bool) -> str:
                             "formula evaluated on y, which cannot recover what y lost by "
                             "rounding (e.g. 1 - y where y rounds to 1).")}[rec.backward_from]
         if rec.y_requires is not None:
-            src += f" y= is accepted only for {rec.y_requires[1]}."
+            src += f" y= is accepted only for {rec.y_requires}."
         body = (f"Gradient of {rec.name}: grad * d{rec.name}/dx.\n\n"
                 f"    d/dx: {rec.gradient}\n\n    {src}\n\n"
                 f"    Parameters\n    ----------\n    grad : array_like\n        dL/dy, the shape of x.\n"

@@ -56,7 +56,7 @@ class Activation:
     kind: "elementwise" (a per-element kernel) or "softmax" (along an axis).
     backward_from: which forward array the backward formula can use: "x",
     "y", or both.  y_requires: for functions whose backward from y holds only
-    for some parameters, a predicate on the parameters and its description.
+    for some parameters, that condition as a Python expression over them.
     """
 
     name: str
@@ -67,7 +67,7 @@ class Activation:
     params: tuple = ()
     aliases: tuple = ()
     notes: str = ""
-    y_requires: tuple | None = None   # (predicate(params) -> bool, "alpha >= 0")
+    y_requires: str | None = None     # e.g. "alpha >= 0"
     summary: str = ""
     extra: dict = field(default_factory=dict)
 
@@ -124,7 +124,7 @@ ACTIVATIONS = (
         gradient="1 where x > 0, else alpha * exp(x)  (from y: y + alpha)",
         backward_from=("x", "y"),
         params=(Param("alpha", 1.0, "value approached as x -> -inf is -alpha"),),
-        y_requires=(lambda p: p["alpha"] >= 0, "alpha >= 0"),
+        y_requires="alpha >= 0",
         notes="Uses expm1, so elu(x) keeps full accuracy near 0; elu(-0) = -0.",
     ),
     Activation(

@@ -211,3 +211,38 @@ def axis_apply(int op, a, b, out, Py_ssize_t outer, Py_ssize_t k, Py_ssize_t inn
             _axis_run(op, <const double*>cnp.PyArray_DATA(aa), <const double*>cnp.PyArray_DATA(ba),
                       <double*>cnp.PyArray_DATA(oa), outer, k, inner)
     return out
+
+
+def axis_fast(int op, a, b, out, int axis):
+    """The common case of axis_apply: exact C-contiguous ndarrays of one float
+    dtype, ndim >= 1, axis in range; None otherwise (fastact._api takes over)."""
+    if type(a) is not cnp.ndarray or (b is not None and type(b) is not cnp.ndarray):
+        return None
+    cdef cnp.ndarray aa = <cnp.ndarray>a
+    cdef cnp.ndarray ba = <cnp.ndarray>(b if b is not None else a)
+    cdef int typenum = cnp.PyArray_TYPE(aa)
+    cdef int nd = cnp.PyArray_NDIM(aa)
+    if ((typenum != cnp.NPY_FLOAT and typenum != cnp.NPY_DOUBLE) or nd == 0
+            or not cnp.PyArray_IS_C_CONTIGUOUS(aa) or axis < -nd or axis >= nd):
+        return None
+    if b is not None and (cnp.PyArray_TYPE(ba) != typenum or not _same_shape(aa, ba)
+                          or not cnp.PyArray_IS_C_CONTIGUOUS(ba)):
+        return None
+    cdef bint fortran = False
+    o = _fast_out(aa, out, fortran)
+    if o is None:
+        return None
+    cdef cnp.ndarray oa = <cnp.ndarray>o
+    if not cnp.PyArray_IS_C_CONTIGUOUS(oa) or _partial_overlap(aa, oa) or _partial_overlap(ba, oa):
+        return None
+    if axis < 0:
+        axis += nd
+    cdef Py_ssize_t outer = 1, inner = 1, k = cnp.PyArray_DIM(aa, axis)
+    cdef int d
+    for d in range(axis):
+        outer *= cnp.PyArray_DIM(aa, d)
+    for d in range(axis + 1, nd):
+        inner *= cnp.PyArray_DIM(aa, d)
+    if outer * k * inner == 0:
+        return o
+    return axis_apply(op, aa, ba if b is not None else None, oa, outer, k, inner)
