@@ -313,10 +313,17 @@ def interleaved(impls, set_threads, rounds=_ROUNDS, sample_s=_SAMPLE_S, number=N
                 fn, th = impls[k]
                 set_threads(th)
                 num = numbers[k]
+                step = max(1, num // 8)
+                done = 0
                 t0 = time.perf_counter()
-                for _ in range(num):
-                    fn()
-                samples[k].append((time.perf_counter() - t0) / num)
+                while done < num:           # in steps, to cut a sample short when
+                    for _ in range(step):   # the machine stalls (see docs/performance.md)
+                        fn()
+                    done += step
+                    elapsed = time.perf_counter() - t0
+                    if elapsed > 5 * sample_s:
+                        break
+                samples[k].append(elapsed / done)
     finally:
         if gc_was:
             gc.enable()
