@@ -1,0 +1,29 @@
+"""Every activation x direction x dtype in the registry, NumPy vs fastact.
+
+See conftest.py for how to run and read these.
+"""
+from __future__ import annotations
+
+import pytest
+
+from fastact import _bench
+N, THREADS = _bench.pytest_settings()
+CASES = _bench.cases(size=N)
+IMPLS = ("numpy", "fastact", "fastact_out")
+
+
+@pytest.mark.parametrize("impl", IMPLS)
+@pytest.mark.parametrize("case", CASES, ids=[c.group for c in CASES])
+def test_activation(benchmark, case, impl, case_inputs):
+    a, g = case_inputs(case)
+    impls = case.callables(a, g, torch_enabled=False)
+    if impl not in impls:
+        pytest.skip(f"no {impl} implementation for {case.group}")
+    fn, _ = impls[impl]
+    benchmark.group = case.group
+    benchmark.extra_info.update(kernel=case.name, direction=case.direction, impl=impl,
+                                dtype=case.dtype, n=case.n, shape=list(case.shape),
+                                threads=1 if impl == "numpy" else THREADS)
+    result = benchmark(fn)
+    if impl != "numpy":          # cheap sanity check: same shape and dtype as the input
+        assert result.shape == a.shape and result.dtype == a.dtype
