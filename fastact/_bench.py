@@ -60,9 +60,11 @@ TARGET_OVERHEAD = 2.0
 PARITY_ROWS = {("tanh", "forward"): "np.tanh"}
 
 # Many short samples: on a noisy (virtual) machine the minimum over many
-# rounds is the estimate least disturbed by other tenants.
-_ROUNDS = int(os.environ.get("FASTACT_BENCH_ROUNDS", "15"))
-_SAMPLE_S = float(os.environ.get("FASTACT_BENCH_SAMPLE", "0.005"))
+# rounds is the estimate least disturbed by other tenants.  Short samples
+# matter most for the all-threads runs: on a VM whose vCPUs are throttled or
+# stolen, a team of threads often stalls for milliseconds (docs/performance.md).
+_ROUNDS = int(os.environ.get("FASTACT_BENCH_ROUNDS", "31"))
+_SAMPLE_S = float(os.environ.get("FASTACT_BENCH_SAMPLE", "0.0015"))
 
 
 # ------------------------------------------------------------- PyTorch ----
@@ -222,7 +224,7 @@ class Case:
         tfn = table.get(self.name, {}).get(self.direction)
         if torch is not None and tfn is not None:
             ta, tg = torch.from_numpy(a), torch.from_numpy(g)
-            impls["torch"] = (lambda: tfn(ta, tg, p), None)
+            impls["torch"] = (lambda: tfn(ta, tg, p), "torch")
         impls["fastact"] = (lambda: self.fastact_call(a, g), 1)
         impls["fastact_out"] = (lambda: self.fastact_call(a, g, out=out), 1)
         impls["fastact_mt"] = (lambda: self.fastact_call(a, g, out=out), "all")
@@ -291,17 +293,40 @@ def cases(names=None, dtypes=("float32", "float64"), size=1 << 20, skipped=None)
 # -------------------------------------------------------------- timing ----
 
 class _ThreadSetter:
-    def __init__(self, all_threads):
+    """Set the thread counts an implementation is timed with.
+
+    spec: None (leave fastact as is), 1 or "all" (fastact's threads), or
+    "torch" (torch on one thread).  torch.set_num_threads(1) calls
+    omp_set_num_threads(1), and torch and fastact share one libgomp: fastact,
+    which honours OpenMP's limit (for threadpoolctl), would then run on one
+    thread too.  So torch is set to one thread only while torch is timed.
+    """
+
+    def __init__(self, all_threads, torch=None):
         self.all = all_threads
         self.current = None
+        self.torch = torch
+        self.torch_default = torch.get_num_threads() if torch is not None else None
+        self.torch_one = False
 
-    def __call__(self, n):
-        if n is None:
+    def __call__(self, spec):
+        if spec == "torch":
+            if self.torch is not None and not self.torch_one:
+                self.torch.set_num_threads(1)
+                self.torch_one = True
             return
-        n = self.all if n == "all" else n
+        if self.torch_one:
+            self.torch.set_num_threads(self.torch_default)
+            self.torch_one = False
+        if spec is None:
+            return
+        n = self.all if spec == "all" else spec
         if n != self.current:
             fa.set_num_threads(n)
             self.current = n
+
+    def restore(self):
+        self("all")
 
 
 def interleaved(impls, set_threads, rounds=_ROUNDS, sample_s=_SAMPLE_S, number=None):
@@ -457,7 +482,7 @@ def bench_overhead(set_threads, torch_enabled):
     torch, _ = get_torch(torch_enabled)
     if torch is not None:
         t16 = torch.from_numpy(x16)
-        impls["torch.sigmoid"] = (lambda: torch.sigmoid(t16), None)
+        impls["torch.sigmoid"] = (lambda: torch.sigmoid(t16), "torch")
     s = interleaved(impls, set_threads, sample_s=0.002)
     us = {k: min(v) * 1e6 for k, v in s.items()}
     return {"us_per_call": us, "ratio_vs_np_exp": {k: v / us["np.exp"] for k, v in us.items()}}
@@ -473,12 +498,15 @@ def bench_scaling(set_threads, all_threads, n=1 << 24):
         f"fastact {all_threads} threads": (lambda: fa.sigmoid(x, out=out), "all"),
         "memcpy (np.copyto)": (lambda: np.copyto(out2, x), None),
     }
-    s = interleaved(impls, set_threads, rounds=max(_ROUNDS, 15), sample_s=0.01)
+    s = interleaved(impls, set_threads, rounds=_ROUNDS, sample_s=0.001)
     best = {k: min(v) for k, v in s.items()}
+    med = [float(np.median(v)) for v in s.values()]
     t1, tn, tm = best.values()
     return {
         "n": n, "dtype": "float32", "threads": all_threads,
         "ns_per_element": {k: _ns(v, n) for k, v in best.items()},
+        "ns_per_element_median": {k: _ns(v, n) for k, v in zip(best, med)},
+        "median_speedup_all_vs_1": med[0] / med[1],
         "speedup_all_vs_1": t1 / tn,
         "all_vs_memcpy": tn / tm,
         "ok": (t1 / tn >= TARGET_SCALING) or (tn / tm <= TARGET_MEMCPY),
@@ -604,10 +632,11 @@ def _extra_text(result):
             lines.append(f"  {k:<28} {v:7.3f} µs  {ov['ratio_vs_np_exp'][k]:.2f}x")
     sc = result.get("threads_scaling")
     if sc:
-        lines.append(f"Threads, {sc['n']} float32 sigmoid forward into out= (ns/element):")
+        lines.append(f"Threads, {sc['n']} float32 sigmoid forward into out= (ns/element, min / median):")
         for k, v in sc["ns_per_element"].items():
-            lines.append(f"  {k:<28} {v:7.3f}")
-        lines.append(f"  all threads vs 1: {sc['speedup_all_vs_1']:.2f}x; "
+            lines.append(f"  {k:<28} {v:7.3f} / {sc['ns_per_element_median'][k]:.3f}")
+        lines.append(f"  all threads vs 1: {sc['speedup_all_vs_1']:.2f}x (medians: "
+                     f"{sc['median_speedup_all_vs_1']:.2f}x); "
                      f"all threads vs memcpy time: {sc['all_vs_memcpy']:.2f}x")
     return lines
 
@@ -631,9 +660,11 @@ def format_markdown(result):
     sc = result.get("threads_scaling")
     if sc:
         lines += ["", f"Threads, {sc['n']:,} float32 elements, sigmoid forward into `out=`:", "",
-                  "| run | ns/element |", "|---|---:|"]
-        lines += [f"| {k} | {v:.3f} |" for k, v in sc["ns_per_element"].items()]
-        lines += ["", f"All threads: {sc['speedup_all_vs_1']:.2f}x one thread, "
+                  "| run | ns/element (min) | ns/element (median) |", "|---|---:|---:|"]
+        lines += [f"| {k} | {v:.3f} | {sc['ns_per_element_median'][k]:.3f} |"
+                  for k, v in sc["ns_per_element"].items()]
+        lines += ["", f"All threads: {sc['speedup_all_vs_1']:.2f}x one thread (medians: "
+                      f"{sc['median_speedup_all_vs_1']:.2f}x), "
                       f"{sc['all_vs_memcpy']:.2f}x the time of a memcpy of the same bytes."]
     lines += ["", "Against the targets:", ""] + [f"- {v}" for v in verdicts(result)]
     return "\n".join(lines)
@@ -654,12 +685,8 @@ def run(args):
         print(f"fastact bench: {exc}", file=sys.stderr)
         return 2
     torch, _ = get_torch(torch_enabled)
-    torch_threads = None
-    if torch is not None:
-        torch_threads = torch.get_num_threads()
-        torch.set_num_threads(1)
     all_threads = fa.get_num_threads()
-    set_threads = _ThreadSetter(all_threads)
+    set_threads = _ThreadSetter(all_threads, torch)
     t_start = time.perf_counter()
     result = {"machine": machine_info(torch), "size": size, "rounds": _ROUNDS,
               "softmax_row": SOFTMAX_ROW, "rows": [], "skipped": skipped}
@@ -680,9 +707,7 @@ def run(args):
             result["threads_scaling"] = bench_scaling(set_threads, all_threads)
         progress("")
     finally:
-        fa.set_num_threads(all_threads)
-        if torch_threads is not None:
-            torch.set_num_threads(torch_threads)
+        set_threads.restore()
     result["seconds"] = time.perf_counter() - t_start
     result["verdicts"] = verdicts(result)
     if getattr(args, "markdown", False):
