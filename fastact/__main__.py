@@ -39,6 +39,55 @@ def _bench(args):
     return _bench.run(args)
 
 
+def _figure_out(args, default):
+    """Pick the backend: Agg when writing a file or without a display."""
+    import os
+    try:
+        import matplotlib
+    except ImportError:
+        args._parser.error("plotting needs matplotlib: pip install 'fastact[plot]'")
+    headless = (sys.platform.startswith("linux") and not os.environ.get("DISPLAY")
+                and not os.environ.get("WAYLAND_DISPLAY"))
+    out = args.out or (default if headless else None)
+    if out:
+        matplotlib.use("Agg")
+    return out
+
+
+def _show_or_save(fig, out):
+    import matplotlib.pyplot as plt
+    if out:
+        fig.savefig(out, dpi=150)
+        plt.close(fig)
+        print(out)
+    else:
+        plt.show()
+
+
+def _plot(args):
+    import fastact
+    valid = sorted(fastact.activations())
+    unknown = [n for n in args.names if n not in valid]
+    if unknown:
+        args._parser.error(f"unknown activation(s) {', '.join(unknown)}; valid: {', '.join(valid)}")
+    lo, hi = args.range
+    if not lo < hi:
+        args._parser.error(f"--range: need LO < HI, got {lo:g} {hi:g}")
+    out = _figure_out(args, "activations.png")
+    from fastact import plot
+    fig = plot.plot_activations(args.names or None, x=np.linspace(lo, hi, 1201),
+                                derivative=args.derivative)
+    _show_or_save(fig, out)
+
+
+def _vanishing(args):
+    if args.depth < 1:
+        args._parser.error(f"--depth must be >= 1, got {args.depth}")
+    out = _figure_out(args, "vanishing_gradient.png")
+    from fastact import plot
+    _show_or_save(plot.plot_vanishing_gradient(depth=args.depth), out)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m fastact", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -53,6 +102,18 @@ def main(argv=None):
     b.add_argument("--markdown", action="store_true",
                    help="print the results as the markdown that goes into docs/performance.md")
     b.set_defaults(func=_bench)
+    p = sub.add_parser("plot", help="plot activations and their derivatives (needs matplotlib)")
+    p.add_argument("names", nargs="*", metavar="NAME", help="these activations (default: all)")
+    p.add_argument("--out", metavar="FILE", help="write FILE (.png, .svg, .pdf) instead of showing")
+    p.add_argument("--range", nargs=2, type=float, default=[-6.0, 6.0], metavar=("LO", "HI"),
+                   help="x range (default -6 6)")
+    p.add_argument("--derivative", action=argparse.BooleanOptionalAction, default=True,
+                   help="also draw the derivative (default: yes)")
+    p.set_defaults(func=_plot, _parser=p)
+    v = sub.add_parser("vanishing", help="plot the vanishing-gradient bound through a chain of layers")
+    v.add_argument("--depth", type=int, default=10, help="layers in the chain (default 10)")
+    v.add_argument("--out", metavar="FILE", help="write FILE (.png, .svg, .pdf) instead of showing")
+    v.set_defaults(func=_vanishing, _parser=v)
     args = parser.parse_args(argv)
     return args.func(args) or 0
 
