@@ -38,6 +38,8 @@ cdef inline void _add_compensated(double* s, double* c, double v) noexcept nogil
 
 
 cdef inline double _row_sum(const floating* x, Py_ssize_t k) noexcept nogil:
+    # float32 terms summed in double are exact to well within an ULP of the
+    # float32 result; float64 terms need the compensated sum.
     cdef double acc[LANES]
     cdef double comp[LANES]
     cdef Py_ssize_t j, l, full = k - k % LANES
@@ -47,7 +49,10 @@ cdef inline double _row_sum(const floating* x, Py_ssize_t k) noexcept nogil:
         comp[l] = 0.0
     for j in range(0, full, LANES):
         for l in range(LANES):
-            _add_compensated(&acc[l], &comp[l], x[j + l])
+            if floating is float:
+                acc[l] += x[j + l]
+            else:
+                _add_compensated(&acc[l], &comp[l], x[j + l])
     for j in range(full, k):
         _add_compensated(&s, &c, x[j])
     for l in range(LANES):
@@ -118,7 +123,10 @@ cdef inline void _softmax_cols(const floating* x, floating* y, Py_ssize_t k,
         for c in range(nc):
             v = _exp_diff(x[j * inner + c0 + c], m[c])
             y[j * inner + c0 + c] = v
-            _add_compensated(&s[c], &comp[c], v)
+            if floating is float:
+                s[c] += v
+            else:
+                _add_compensated(&s[c], &comp[c], v)
     for c in range(nc):
         m[c] = <floating>(s[c] + comp[c])
     for j in range(k):
