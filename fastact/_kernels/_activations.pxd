@@ -11,7 +11,7 @@
 # semantics.md); the idiom is `a if x > k else (b if x <= k else x)`, whose
 # last branch is taken only by nan.
 
-from fastact._kernels._math cimport floating, exp_, exp_neg, expm1_, tanh_, abs_
+from fastact._kernels._math cimport floating, exp_, exp_neg, expm1_, expm1_neg, tanh_, abs_
 
 
 # sigmoid(x) = 1 / (1 + e^-x), evaluated with e = e^-|x| <= 1 so that nothing
@@ -62,11 +62,14 @@ cdef inline floating leaky_relu_bwd_x(floating g, floating x, floating slope) no
     return g if x > 0 else (g * slope if x <= 0 else x)
 
 
+# x >= 0 takes x itself, which also gives elu(-0) = -0; nan and x < 0 take
+# the one-sided expm1 (nan propagates through it).
 cdef inline floating elu_fwd(floating x, floating alpha) noexcept nogil:
-    return x if x > 0 else alpha * expm1_(x)
+    return x if x >= 0 else alpha * expm1_neg(x)
 
+# e^x is only used where x <= 0 (or nan): the one-sided exp suffices.
 cdef inline floating elu_bwd_x(floating g, floating x, floating alpha) noexcept nogil:
-    return g if x > 0 else g * (alpha * exp_(x))
+    return g if x > 0 else g * (alpha * exp_neg(x))
 
 # y + alpha = alpha e^x where x <= 0; valid for alpha >= 0 (checked in _api).
 cdef inline floating elu_bwd_y(floating g, floating y, floating alpha) noexcept nogil:
