@@ -11,7 +11,7 @@
 # semantics.md); the idiom is `a if x > k else (b if x <= k else x)`, whose
 # last branch is taken only by nan.
 
-from fastact._kernels._math cimport floating, exp_, exp_neg, exp_neg_pow2, expm1_, tanh_, abs_
+from fastact._kernels._math cimport floating, exp_, exp_neg, exp_neg_scaled, expm1_, expm1_neg, tanh_, abs_
 
 
 # sigmoid(x) = 1 / (1 + e^-x), evaluated with e = e^-|x| <= 1 so that nothing
@@ -37,7 +37,7 @@ cdef inline floating tanh_fwd(floating x) noexcept nogil:
 # sech^2 x = 4 e / (1 + e)^2 with e = e^-2|x|: no cancellation, unlike
 # 1 - tanh^2.  4e is formed inside exp (one rounding, also when subnormal).
 cdef inline floating tanh_bwd_x(floating g, floating x) noexcept nogil:
-    cdef floating e4 = exp_neg_pow2(<floating>-2.0 * abs_(x), 2)
+    cdef floating e4 = exp_neg_scaled(<floating>-2.0 * abs_(x), <floating>4.0)
     cdef floating d = <floating>1.0 + <floating>0.25 * e4
     return g * (e4 / (d * d))
 
@@ -64,11 +64,14 @@ cdef inline floating leaky_relu_bwd_x(floating g, floating x, floating slope) no
     return g if x > 0 else (g * slope if x <= 0 else x)
 
 
+# x >= 0 takes x itself, which also gives elu(-0) = -0; nan and x < 0 take
+# the one-sided expm1 (nan propagates through it).
 cdef inline floating elu_fwd(floating x, floating alpha) noexcept nogil:
-    return x if x > 0 else alpha * expm1_(x)
+    return x if x >= 0 else alpha * expm1_neg(x)
 
+# e^x is only used where x <= 0 (or nan): the one-sided exp suffices.
 cdef inline floating elu_bwd_x(floating g, floating x, floating alpha) noexcept nogil:
-    return g if x > 0 else g * (alpha * exp_(x))
+    return g if x > 0 else g * (alpha * exp_neg(x))
 
 # y + alpha = alpha e^x where x <= 0; valid for alpha >= 0 (checked in _api).
 cdef inline floating elu_bwd_y(floating g, floating y, floating alpha) noexcept nogil:

@@ -6,20 +6,29 @@
 # Constants are typed (`<floating>c`): a bare Python float literal would make
 # Cython compute a float32 expression in double and stop vectorization.
 #
-# Accuracy (measured by tests/test_accuracy.py against mpmath): exp and
-# expm1 within 1 ULP for float and double over the whole finite range,
-# subnormal results included; nan propagates; ±inf give the limits.
+# Accuracy (measured against mpmath on log-spaced and edge points, all three
+# CPU builds): exp and expm1 within 1 ULP for float and double over the whole
+# finite range, subnormal results included; nan propagates; ±inf give the
+# limits.  Cost matters as much: every loop here is bound by the number of
+# vector instructions per element, so each one saved is ~4% of a kernel.
 
 from libc.stdint cimport int32_t, int64_t
 
 cdef extern from *:
     """
     #include <string.h>
+    #include <stdint.h>
     #include <math.h>
     static inline float fa_f32_from_bits(int32_t i) { float f; memcpy(&f, &i, 4); return f; }
     static inline int32_t fa_f32_to_bits(float f) { int32_t i; memcpy(&i, &f, 4); return i; }
     static inline double fa_f64_from_bits(int64_t i) { double f; memcpy(&f, &i, 8); return f; }
     static inline int64_t fa_f64_to_bits(double f) { int64_t i; memcpy(&i, &f, 8); return i; }
+    /* 2^k from a float t = SHIFT + k produced by the rounding trick below:
+       t's low mantissa bits hold k, and shifting them into the exponent field
+       gives the float 2^(k - bias) with no subtraction.  Unsigned shifts: the
+       high bits fall off by design. */
+    static inline float fa_f32_pow2_of(float t) { uint32_t i; memcpy(&i, &t, 4); i <<= 23; memcpy(&t, &i, 4); return t; }
+    static inline double fa_f64_pow2_of(double t) { uint64_t i; memcpy(&i, &t, 8); i <<= 52; memcpy(&t, &i, 8); return t; }
     /* a*b+c: one fused instruction where the target has FMA; otherwise two
        roundings (an fma() library call would stop vectorization). */
     #ifdef __FMA__
@@ -34,6 +43,8 @@ cdef extern from *:
     int32_t f32_to_bits "fa_f32_to_bits"(float) noexcept nogil
     double f64_from_bits "fa_f64_from_bits"(int64_t) noexcept nogil
     int64_t f64_to_bits "fa_f64_to_bits"(double) noexcept nogil
+    float f32_pow2_of "fa_f32_pow2_of"(float) noexcept nogil
+    double f64_pow2_of "fa_f64_pow2_of"(double) noexcept nogil
     float fmaf_ "fa_fmaf"(float, float, float) noexcept nogil
     double fma_ "fa_fma"(double, double, double) noexcept nogil
     float copysignf(float, float) noexcept nogil
@@ -76,12 +87,75 @@ cdef inline floating clamp(floating x, floating lo, floating hi) noexcept nogil:
 # --- exp(x) = 2^n * e^r,  n = round(x / ln 2),  |r| <= ln2 / 2 ---------------
 #
 # n is found with the "round by adding 1.5 * 2^(mantissa bits)" trick, so no
-# float -> int conversion is needed (that would be undefined for nan).  ln 2
-# is split in two (Cody-Waite): n * LN2_HI is exact for every n that occurs.
-# 2^n is applied as two factors 2^(n>>1) * 2^(n - (n>>1)), each a normal
-# number, so that results in the subnormal range get one rounding only and
-# results past the overflow threshold become inf without a special case.
+# float -> int conversion is needed (that would be undefined for nan).  The
+# shift constant also carries an exponent bias B, so that t = SHIFT + B + n
+# holds the biased exponent of 2^(n + ...) in its low bits and pow2_of(t)
+# builds that power of two with one integer shift.  ln 2 is split in two
+# (Cody-Waite): HI has 16 significant bits, so n * HI is exact even without
+# fma (the baseline build).
+#
+# The polynomials approximate e^r = 1 + r + r^2 Q(r) on [-ln2/2, ln2/2]:
+# float uses Cephes' degree-7 minimax coefficients (a degree-6 fit of our
+# own was as accurate alone but left sigmoid 2 ULP off on the seed grid of
+# semantics.md, against 1 with these); double a degree-11 minimax fit of our
+# own (mpmath, Lawson iteration; 3.6e-18, 0.02 ULP).
+# e^r - 1 = r + r^2 Q(r) is the expm1 kernel; exp adds 1 last.
+#
+# The result is scaled by 2^n as p * 2^(n+K) * 2^-K (float K = 64, double
+# K = 600) where it can be subnormal, so that it gets one rounding only: the
+# first product is exact and normal, the second does the single rounding.
+# A multiply rather than adding n to p's exponent bits: the multiply keeps nan
+# whatever its payload, an integer add would not.
 
+# Constants: ln2 HI = 0.693145751953125, LO = ln2 - HI (1.4286068e-06 as a
+# float, 1.4286068203094173e-06 as a double); SHIFT = 1.5 * 2^23 = 12582912
+# (float) and 1.5 * 2^52 = 6755399441055744 (double), plus the bias B.
+
+
+cdef inline float _expm1_poly_f(float r) noexcept nogil:
+    # e^r - 1 on |r| <= ln2/2, ~0.1 ULP before the final rounding
+    cdef float q = <float>1.9875691500e-4
+    q = fmaf_(q, r, <float>1.3981999507e-3)
+    q = fmaf_(q, r, <float>8.3334519073e-3)
+    q = fmaf_(q, r, <float>4.1665795894e-2)
+    q = fmaf_(q, r, <float>1.6666665459e-1)
+    q = fmaf_(q, r, <float>5.0000001201e-1)
+    return fmaf_(q, r * r, r)
+
+
+cdef inline double _expm1_poly_d(double r) noexcept nogil:
+    cdef double q = 2.500069644112692e-08
+    q = fma_(q, r, 2.7630236157688184e-07)
+    q = fma_(q, r, 2.7557584318373764e-06)
+    q = fma_(q, r, 2.4801493128091152e-05)
+    q = fma_(q, r, 0.00019841269508933307)
+    q = fma_(q, r, 0.0013888888943607545)
+    q = fma_(q, r, 0.008333333333493351)
+    q = fma_(q, r, 0.04166666666653022)
+    q = fma_(q, r, 0.16666666666666413)
+    q = fma_(q, r, 0.5000000000000011)
+    return fma_(q, r * r, r)
+
+
+# The reduction: returns r and sets t (= SHIFT + bias + n, see above).
+cdef inline float _reduce_f(float x, float shift, float* t) noexcept nogil:
+    cdef float tt = fmaf_(x, <float>1.44269504088896341, shift)
+    cdef float n = tt - shift
+    t[0] = tt
+    cdef float r = fmaf_(n, <float>-0.693145751953125, x)
+    return fmaf_(n, <float>-1.4286068e-06, r)
+
+
+cdef inline double _reduce_d(double x, double shift, double* t) noexcept nogil:
+    cdef double tt = fma_(x, 1.4426950408889634074, shift)
+    cdef double n = tt - shift
+    t[0] = tt
+    cdef double r = fma_(n, -0.693145751953125, x)
+    return fma_(n, -1.4286068203094173e-06, r)
+
+
+# Two-sided exp.  2^n spans [2^-150, 2^128] here, more than one normal float
+# covers, so it is applied as two factors 2^(n>>1) * 2^(n - (n>>1)).
 cdef inline float _scale_f(float p, int32_t n) noexcept nogil:
     cdef int32_t n1 = n >> 1
     cdef int32_t n2 = n - n1
@@ -95,110 +169,57 @@ cdef inline double _scale_d(double p, int64_t n) noexcept nogil:
 
 
 cdef inline float expf_(float x) noexcept nogil:
-    cdef float shift = <float>12582912.0           # 1.5 * 2^23
+    cdef float t
     x = clamp(x, <float>-104.0, <float>89.0)       # beyond: 0 and inf
-    cdef float t = fmaf_(x, <float>1.44269504088896341, shift)
-    cdef float n = t - shift
-    cdef int32_t ni = f32_to_bits(t) - f32_to_bits(shift)
-    cdef float r = fmaf_(n, <float>-0.693359375, x)
-    r = fmaf_(n, <float>2.12194440e-4, r)
-    # Cephes expf minimax coefficients for e^r = 1 + r + r^2 P(r)
-    cdef float p = <float>1.9875691500e-4
-    p = fmaf_(p, r, <float>1.3981999507e-3)
-    p = fmaf_(p, r, <float>8.3334519073e-3)
-    p = fmaf_(p, r, <float>4.1665795894e-2)
-    p = fmaf_(p, r, <float>1.6666665459e-1)
-    p = fmaf_(p, r, <float>5.0000001201e-1)
-    p = fmaf_(p, r * r, r) + <float>1.0
-    return _scale_f(p, ni)
+    cdef float r = _reduce_f(x, <float>12582912.0, &t)
+    cdef float p = _expm1_poly_f(r) + <float>1.0
+    return _scale_f(p, f32_to_bits(t) - f32_to_bits(<float>12582912.0))
 
 
 cdef inline double expd_(double x) noexcept nogil:
-    cdef double shift = 6755399441055744.0         # 1.5 * 2^52
+    cdef double t
     x = clamp(x, -746.0, 710.0)                    # beyond: 0 and inf
-    cdef double t = fma_(x, 1.4426950408889634074, shift)
-    cdef double n = t - shift
-    cdef int64_t ni = f64_to_bits(t) - f64_to_bits(shift)
-    cdef double r = fma_(n, -6.93145751953125e-1, x)
-    r = fma_(n, -1.42860682030941723212e-6, r)
-    # Taylor series to r^13: the truncation error r^14/14! < 6e-18 on |r| <= ln2/2
-    cdef double p = 1.0 / 6227020800.0
-    p = fma_(p, r, 1.0 / 479001600.0)
-    p = fma_(p, r, 1.0 / 39916800.0)
-    p = fma_(p, r, 1.0 / 3628800.0)
-    p = fma_(p, r, 1.0 / 362880.0)
-    p = fma_(p, r, 1.0 / 40320.0)
-    p = fma_(p, r, 1.0 / 5040.0)
-    p = fma_(p, r, 1.0 / 720.0)
-    p = fma_(p, r, 1.0 / 120.0)
-    p = fma_(p, r, 1.0 / 24.0)
-    p = fma_(p, r, 1.0 / 6.0)
-    p = fma_(p, r, 0.5)
-    p = fma_(p, r * r, r) + 1.0
-    return _scale_d(p, ni)
+    cdef double r = _reduce_d(x, 6755399441055744.0, &t)
+    cdef double p = _expm1_poly_d(r) + 1.0
+    return _scale_d(p, f64_to_bits(t) - f64_to_bits(6755399441055744.0))
 
 
-# exp for x <= 0 (and nan) only, times 2^k for a small k >= 0: one clamp instead of two, and 2^n applied as
-# 2^(n+64) * 2^-64 (both normal for n in [-150, 0]), which is what the
-# saturating functions (sigmoid, tanh', ...) need on their hot path.
-cdef inline float expf_neg(float x, int32_t k) noexcept nogil:
-    cdef float shift = <float>12582912.0
-    # below -110 even 2^k e^x (k <= 8) rounds to 0; n + k + 191 stays > 0
+# exp for x <= 0 (and nan) only, the hot path of the saturating functions
+# (sigmoid, tanh', elu'): one clamp instead of two, and 2^n as
+# 2^(n+64) * 2^-64, both normal for n in [-159, 0] (double: 2^(n+600) *
+# 2^-600 for n in [-1097, 0]).  Garbage (never a trap) for x > 0.
+# `scale` (a power of two, 1 to 2^8) multiplies the result before its only
+# rounding: 4 e^x formed afterwards would lose bits where it is subnormal.
+# The clamp (-110, -760) is low enough that even 256 e^x rounds to 0 there.
+cdef inline float expf_neg(float x, float scale) noexcept nogil:
+    cdef float t
     x = <float>-110.0 if x < <float>-110.0 else x
-    cdef float t = fmaf_(x, <float>1.44269504088896341, shift)
-    cdef float n = t - shift
-    cdef int32_t ni = f32_to_bits(t) - f32_to_bits(shift)
-    cdef float r = fmaf_(n, <float>-0.693359375, x)
-    r = fmaf_(n, <float>2.12194440e-4, r)
-    cdef float p = <float>1.9875691500e-4
-    p = fmaf_(p, r, <float>1.3981999507e-3)
-    p = fmaf_(p, r, <float>8.3334519073e-3)
-    p = fmaf_(p, r, <float>4.1665795894e-2)
-    p = fmaf_(p, r, <float>1.6666665459e-1)
-    p = fmaf_(p, r, <float>5.0000001201e-1)
-    p = fmaf_(p, r * r, r) + <float>1.0
-    return (p * f32_from_bits((ni + k + 191) << 23)) * <float>5.421010862427522e-20
+    cdef float r = _reduce_f(x, <float>12583103.0, &t)   # bias 127 + 64
+    cdef float p = _expm1_poly_f(r) + <float>1.0
+    return ((p * f32_pow2_of(t)) * scale) * <float>5.421010862427522e-20   # 2^-64
 
 
-cdef inline double expd_neg(double x, int64_t k) noexcept nogil:
-    cdef double shift = 6755399441055744.0
-    x = -760.0 if x < -760.0 else x              # 2^k e^x (k <= 8) rounds to 0 below
-    cdef double t = fma_(x, 1.4426950408889634074, shift)
-    cdef double n = t - shift
-    cdef int64_t ni = f64_to_bits(t) - f64_to_bits(shift)
-    cdef double r = fma_(n, -6.93145751953125e-1, x)
-    r = fma_(n, -1.42860682030941723212e-6, r)
-    cdef double p = 1.0 / 6227020800.0
-    p = fma_(p, r, 1.0 / 479001600.0)
-    p = fma_(p, r, 1.0 / 39916800.0)
-    p = fma_(p, r, 1.0 / 3628800.0)
-    p = fma_(p, r, 1.0 / 362880.0)
-    p = fma_(p, r, 1.0 / 40320.0)
-    p = fma_(p, r, 1.0 / 5040.0)
-    p = fma_(p, r, 1.0 / 720.0)
-    p = fma_(p, r, 1.0 / 120.0)
-    p = fma_(p, r, 1.0 / 24.0)
-    p = fma_(p, r, 1.0 / 6.0)
-    p = fma_(p, r, 0.5)
-    p = fma_(p, r * r, r) + 1.0
-    # n + 600 is in [-476, 600] for n in [-1076, 0]; 2^-600 is normal
-    return (p * f64_from_bits((ni + k + 1623) << 52)) * 2.4099198651028841e-181
+cdef inline double expd_neg(double x, double scale) noexcept nogil:
+    cdef double t
+    x = -760.0 if x < -760.0 else x
+    cdef double r = _reduce_d(x, 6755399441057367.0, &t)          # bias 1023 + 600
+    cdef double p = _expm1_poly_d(r) + 1.0
+    return ((p * f64_pow2_of(t)) * scale) * 2.4099198651028841e-181   # 2^-600
 
 
 cdef inline floating exp_neg(floating x) noexcept nogil:
     if floating is float:
-        return expf_neg(x, 0)
+        return expf_neg(x, <float>1.0)
     else:
-        return expd_neg(x, 0)
+        return expd_neg(x, 1.0)
 
 
-# 2^k e^x for x <= 0 and small k >= 0, rounded once: scaling after the
-# rounding would lose bits where the result is subnormal.
-cdef inline floating exp_neg_pow2(floating x, int k) noexcept nogil:
+# scale * e^x for x <= 0, scale a power of two in [1, 256], rounded once.
+cdef inline floating exp_neg_scaled(floating x, floating scale) noexcept nogil:
     if floating is float:
-        return expf_neg(x, k)
+        return expf_neg(x, scale)
     else:
-        return expd_neg(x, k)
+        return expd_neg(x, scale)
 
 
 cdef inline floating exp_(floating x) noexcept nogil:
@@ -208,59 +229,37 @@ cdef inline floating exp_(floating x) noexcept nogil:
         return expd_(x)
 
 
-# --- expm1(x) = 2^n (e^r - 1) + (2^n - 1) = 2^n ((e^r - 1) + (1 - 2^-n)) -------
+# --- expm1(x) = 2^n (e^r - 1) + (2^n - 1) ------------------------------------
 #
-# The same reduction as exp.  1 - 2^-n is exact, so the only rounding that can
-# cancel is absent; for n = 0 the result is the polynomial itself.  Below
-# |x| = 2^-25 (float) or 2^-54 (double) expm1(x) rounds to x, which also keeps
-# the sign of zero.
+# With s = 2^n this is one fma, fma(s, p, s - 1), where p = e^r - 1 is the
+# polynomial: s - 1 is exact while 2^n is within 2^-24 (2^-53) of 1 or more,
+# the only rounding is the fma's, and for n = 0 the result is p itself (no
+# cancellation near 0).  Below that, s - 1 rounds, but the result is then
+# within an ulp or two of -1 and is still within 1 ULP.  Values where expm1
+# rounds to -1 are clamped: x < -18 (float), -40 (double).
+#
+# Two-sided: s = 2^n overflows for n = 128 (1024) although expm1 is still
+# finite there, so s = 2^(n-1) and the result is 2 fma(s, p, s - 1/2); the
+# doubling is exact, or gives inf where it must.  x = +-0 is returned as is
+# (the polynomial would lose the sign of -0); other tiny x come out of the
+# polynomial exactly.
 
 cdef inline float expm1f_(float x) noexcept nogil:
-    cdef float shift = <float>12582912.0
-    cdef float xc = clamp(x, <float>-30.0, <float>89.0)
-    cdef float t = fmaf_(xc, <float>1.44269504088896341, shift)
-    cdef float n = t - shift
-    cdef int32_t ni = f32_to_bits(t) - f32_to_bits(shift)
-    cdef float r = fmaf_(n, <float>-0.693359375, xc)
-    r = fmaf_(n, <float>2.12194440e-4, r)
-    cdef float p = <float>1.9875691500e-4
-    p = fmaf_(p, r, <float>1.3981999507e-3)
-    p = fmaf_(p, r, <float>8.3334519073e-3)
-    p = fmaf_(p, r, <float>4.1665795894e-2)
-    p = fmaf_(p, r, <float>1.6666665459e-1)
-    p = fmaf_(p, r, <float>5.0000001201e-1)
-    p = fmaf_(p, r * r, r)                         # e^r - 1
-    cdef int32_t nc = 25 if ni > 25 else ni        # 1 - 2^-n is 1 from n = 25 on
-    cdef float c = <float>1.0 - f32_from_bits((127 - nc) << 23)
-    cdef float res = _scale_f(p + c, ni)
-    return x if fabsf(x) < <float>2.9802322387695312e-08 else res
+    cdef float t
+    cdef float xc = clamp(x, <float>-18.0, <float>89.0)
+    cdef float r = _reduce_f(xc, <float>12583038.0, &t)     # s = 2^(n-1)
+    cdef float s = f32_pow2_of(t)
+    cdef float res = <float>2.0 * fmaf_(s, _expm1_poly_f(r), s - <float>0.5)
+    return x if x == <float>0.0 else res
 
 
 cdef inline double expm1d_(double x) noexcept nogil:
-    cdef double shift = 6755399441055744.0
-    cdef double xc = clamp(x, -60.0, 710.0)
-    cdef double t = fma_(xc, 1.4426950408889634074, shift)
-    cdef double n = t - shift
-    cdef int64_t ni = f64_to_bits(t) - f64_to_bits(shift)
-    cdef double r = fma_(n, -6.93145751953125e-1, xc)
-    r = fma_(n, -1.42860682030941723212e-6, r)
-    cdef double p = 1.0 / 6227020800.0
-    p = fma_(p, r, 1.0 / 479001600.0)
-    p = fma_(p, r, 1.0 / 39916800.0)
-    p = fma_(p, r, 1.0 / 3628800.0)
-    p = fma_(p, r, 1.0 / 362880.0)
-    p = fma_(p, r, 1.0 / 40320.0)
-    p = fma_(p, r, 1.0 / 5040.0)
-    p = fma_(p, r, 1.0 / 720.0)
-    p = fma_(p, r, 1.0 / 120.0)
-    p = fma_(p, r, 1.0 / 24.0)
-    p = fma_(p, r, 1.0 / 6.0)
-    p = fma_(p, r, 0.5)
-    p = fma_(p, r * r, r)
-    cdef int64_t nc = 54 if ni > 54 else ni
-    cdef double c = 1.0 - f64_from_bits((1023 - nc) << 52)
-    cdef double res = _scale_d(p + c, ni)
-    return x if fabs(x) < 5.551115123125783e-17 else res
+    cdef double t
+    cdef double xc = clamp(x, -40.0, 710.0)
+    cdef double r = _reduce_d(xc, 6755399441056766.0, &t)
+    cdef double s = f64_pow2_of(t)
+    cdef double res = 2.0 * fma_(s, _expm1_poly_d(r), s - 0.5)
+    return x if x == 0.0 else res
 
 
 cdef inline floating expm1_(floating x) noexcept nogil:
@@ -270,16 +269,48 @@ cdef inline floating expm1_(floating x) noexcept nogil:
         return expm1d_(x)
 
 
+# expm1 for x < 0 (and nan) only: one clamp, s = 2^n directly (n <= 0).
+# Gives +0 for x = -0 (callers select x there) and garbage for x > 0.
+cdef inline floating expm1_neg(floating x) noexcept nogil:
+    cdef floating t, r, s
+    if floating is float:
+        x = <float>-18.0 if x < <float>-18.0 else x
+        r = _reduce_f(x, <float>12583039.0, &t)
+        s = f32_pow2_of(t)
+        return fmaf_(s, _expm1_poly_f(r), s - <float>1.0)
+    else:
+        x = -40.0 if x < -40.0 else x
+        r = _reduce_d(x, 6755399441056767.0, &t)
+        s = f64_pow2_of(t)
+        return fma_(s, _expm1_poly_d(r), s - 1.0)
+
+
+# expm1 for 0 <= a <= 19 (float) or 44 (double) and nan: s = 2^n with n in
+# [0, 28] (or [0, 64]) is always normal; a = +0 gives +0.
+cdef inline floating _expm1_small_pos(floating a) noexcept nogil:
+    cdef floating t, r, s
+    if floating is float:
+        r = _reduce_f(a, <float>12583039.0, &t)
+        s = f32_pow2_of(t)
+        return fmaf_(s, _expm1_poly_f(r), s - <float>1.0)
+    else:
+        r = _reduce_d(a, 6755399441056767.0, &t)
+        s = f64_pow2_of(t)
+        return fma_(s, _expm1_poly_d(r), s - 1.0)
+
+
 # --- tanh(x) = sign(x) * expm1(2|x|) / (expm1(2|x|) + 2) ---------------------
 #
 # No cancellation anywhere (unlike 1 - 2/(e^2x + 1) near 0).  |x| is clamped
-# where tanh rounds to 1 (9 in float, 19.1 in double) so that expm1 stays finite.
+# where tanh rounds to 1 (9.01 in float, 19.06 in double) so that expm1 stays
+# in its one-sided range; nan passes the clamp and stays nan; copysign gives
+# tanh(-0) = -0.
 
 cdef inline floating tanh_(floating x) noexcept nogil:
     cdef floating a = abs_(x)
     if floating is float:
-        a = <float>9.5 if a > <float>9.5 else a     # nan stays nan
+        a = <float>9.5 if a > <float>9.5 else a
     else:
         a = 22.0 if a > 22.0 else a
-    cdef floating e = expm1_(a + a)
+    cdef floating e = _expm1_small_pos(a + a)
     return copysign_(e / (e + <floating>2.0), x)
