@@ -10,22 +10,25 @@ DEF LANES = 16
 DEF COLS = 64
 
 cdef inline floating _row_max(const floating* x, Py_ssize_t k) noexcept nogil:
-    # nan entries are skipped here; they make the row nan through exp(nan - m).
-    cdef floating acc[LANES]
-    cdef Py_ssize_t j, l, full = k - k % LANES
-    cdef floating m, v
-    for l in range(LANES):
-        acc[l] = -INFINITY
-    for j in range(0, full, LANES):
-        for l in range(LANES):
-            v = x[j + l]
-            acc[l] = v if v > acc[l] else acc[l]
-    m = -INFINITY
-    for j in range(full, k):
-        m = x[j] if x[j] > m else m
-    for l in range(LANES):
-        m = acc[l] if acc[l] > m else m
-    return m
+    # The maximum of integer keys that order like the floats (sign-magnitude
+    # turned into two's complement): an integer max reduction vectorizes,
+    # a float one would need -ffinite-math-only.  A nan ends up either the
+    # maximum or ignored; both make the row nan through exp(nan - m).
+    cdef Py_ssize_t j
+    cdef int32_t b32, m32 = INT32_MIN
+    cdef int64_t b64, m64 = INT64_MIN
+    if floating is float:
+        for j in range(k):
+            b32 = f32_to_bits(x[j])
+            b32 = b32 ^ ((b32 >> 31) & 0x7fffffff)
+            m32 = b32 if b32 > m32 else m32
+        return f32_from_bits(m32 ^ ((m32 >> 31) & 0x7fffffff))
+    else:
+        for j in range(k):
+            b64 = f64_to_bits(x[j])
+            b64 = b64 ^ ((b64 >> 63) & INT64_MAX)
+            m64 = b64 if b64 > m64 else m64
+        return f64_from_bits(m64 ^ ((m64 >> 63) & INT64_MAX))
 
 
 cdef inline void _add_compensated(double* s, double* c, double v) noexcept nogil:
@@ -97,11 +100,19 @@ cdef inline floating _exp_diff(floating x, floating m) noexcept nogil:
 cdef inline void _softmax_row(const floating* x, floating* y, Py_ssize_t k) noexcept nogil:
     cdef floating m = _row_max(x, k)
     cdef Py_ssize_t j
+    cdef double inv
+    cdef floating s
     for j in range(k):
         y[j] = _exp_diff(x[j], m)
-    cdef floating s = <floating>_row_sum(y, k)
-    for j in range(k):
-        y[j] = y[j] / s
+    if floating is float:
+        inv = 1.0 / _row_sum(y, k)
+        # y * (1/s) in double rounds once to float, as a float division would
+        for j in range(k):
+            y[j] = <float>(<double>y[j] * inv)
+    else:
+        s = _row_sum(y, k)
+        for j in range(k):
+            y[j] = y[j] / s
 
 
 cdef inline void _softmax_cols(const floating* x, floating* y, Py_ssize_t k,
