@@ -93,3 +93,18 @@ def test_inplace_contract(dtype):
         ints = np.arange(-3, 3)
         _base.ACTIVATIONS["relu"](ints)
         assert ints.tolist() == [0, 0, 0, 0, 1, 2]
+
+
+def test_mlp_digits_example(capsys):
+    import importlib.util
+    import pathlib
+    path = pathlib.Path(__file__).resolve().parents[1] / "examples" / "mlp_digits.py"
+    if not path.exists():
+        pytest.skip("examples/ not shipped here")
+    spec = importlib.util.spec_from_file_location("mlp_digits", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    runs = mod.main(["--epochs", "10"])
+    (lf, af, _, _), (ln, an, _, _) = runs["fastact"], runs["numpy"]
+    assert af >= 0.95 and an >= 0.95
+    assert np.max(np.abs(lf - ln)) < 1e-10
