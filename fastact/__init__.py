@@ -18,6 +18,7 @@ from fastact._functions import make_functions
 from fastact._registry import ACTIVATIONS as _ACTIVATIONS
 from fastact._threads import set_num_threads, get_num_threads, threads
 from fastact._info import activations, derivative, show_config
+from fastact._gradcheck import gradcheck
 
 _dispatch.activate(_dispatch.choose())
 set_num_threads(_threads.initial_threads())
@@ -25,5 +26,5 @@ set_num_threads(_threads.initial_threads())
 globals().update(make_functions())
 
 __all__ = sorted(make_functions()) + [
-    "activations", "derivative", "show_config", "set_num_threads", "get_num_threads",
+    "activations", "derivative", "gradcheck", "show_config", "set_num_threads", "get_num_threads",
     "threads", "__version__"]
