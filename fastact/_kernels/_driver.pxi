@@ -106,6 +106,13 @@ cdef inline Py_ssize_t _chunk(Py_ssize_t n, int nthreads) noexcept nogil:
     return ((c + CHUNK_ALIGN - 1) // CHUNK_ALIGN) * CHUNK_ALIGN
 
 
+def _chunk_plan(Py_ssize_t n, int nthreads):
+    """(chunk, count): how _run_unary/_run_binary split n elements over
+    nthreads (exposed for tests of the index arithmetic at large n)."""
+    cdef Py_ssize_t c = _chunk(n, nthreads)
+    return c, (n + c - 1) // c
+
+
 cdef inline bint _layout_ok(cnp.ndarray a, bint* fortran) noexcept:
     """Contiguous, and which order; 1-d and size <= 1 arrays are both."""
     if cnp.PyArray_IS_C_CONTIGUOUS(a):
