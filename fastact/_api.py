@@ -66,6 +66,8 @@ def _compute_dtype(result_dtype):
 
 
 def _check_out(fname, out, shape, dtype):
+    if isinstance(out, np.ma.MaskedArray):
+        raise TypeError(f"{fname}: out is a masked array, which fastact does not support")
     if not isinstance(out, np.ndarray):
         raise TypeError(f"{fname}: out must be a numpy.ndarray, got {type(out).__name__}")
     if out.dtype != dtype:
@@ -109,6 +111,21 @@ def _params_tuple(values):
     return tuple(values) + (0.0,) * (3 - len(values))
 
 
+_F32_MAX = float(np.finfo(np.float32).max)
+
+
+def _check_params_fit(fname, rec, cdt, params):
+    """A float32 kernel gets its parameters in float32: one beyond float32's
+    range would become inf there (and 0 * inf = nan), so it is refused, as
+    PyTorch does ("value cannot be converted to type float without overflow")."""
+    if cdt != _F32:
+        return
+    for p, v in zip(rec.params, params):
+        if abs(v) > _F32_MAX:
+            raise ValueError(f"{fname}: {p.name}={v!r} overflows float32, the precision this "
+                             f"array is computed in; pass float64 data or a smaller {p.name}")
+
+
 def _is_dask(value):
     return type(value).__module__.startswith("dask.")
 
@@ -122,6 +139,7 @@ def forward(rec: Activation, kid: int, x, out, params):
     a, rdtype = _as_array(fname, "x", x)
     if out is not None:
         _check_out(fname, out, a.shape, rdtype)
+    _check_params_fit(fname, rec, _compute_dtype(rdtype), params)
     c = _prepare(a, _compute_dtype(rdtype), out)
     scalar = c.ndim == 0 and out is None
     p = _params_tuple(params)
@@ -153,6 +171,7 @@ def backward(rec: Activation, kid: int, form: int, g, a, out, params):
     if out is not None:
         _check_out(fname, out, ga.shape, rdtype)
     cdt = _compute_dtype(rdtype)
+    _check_params_fit(fname, rec, cdt, params)
     order = "K" if (ga.flags.f_contiguous == aa.flags.f_contiguous) else "C"
     gc = _prepare(ga, cdt, out, order)
     ac = _prepare(aa, cdt, out, order)
@@ -231,7 +250,10 @@ def check_param(fname, param, value):
     """value as a float, or a TypeError/ValueError naming the parameter."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{fname}: {param.name} must be a real number, got {type(value).__name__}")
-    v = float(value)
+    try:
+        v = float(value)
+    except OverflowError:               # an int beyond the double range
+        raise ValueError(f"{fname}: {param.name} must be finite, got {value!r}") from None
     why = param.check(v)
     if why:
         raise ValueError(f"{fname}: {param.name} {why}, got {value!r}")

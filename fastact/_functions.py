@@ -38,7 +38,7 @@ def {name}_backward(grad, x=None, *, y=None, {sig_params}out=None):
 
 _SOFTMAX = '''
 def {name}(x, axis=-1, *, out=None):
-    if axis.__class__ is int:
+    if axis.__class__ is int and -64 <= axis < 64:   # NumPy's most dimensions; C int
         r = _K.axis_fast({op_fwd}, x, None, out, axis)
         if r is not None:
             return r
@@ -47,7 +47,7 @@ def {name}(x, axis=-1, *, out=None):
 def {name}_backward(grad, x=None, *, y=None, axis=-1, out=None):
     if x is not None or y is None:
         raise _api.which_error("{name}_backward", _REC, x, y, {{}})
-    if axis.__class__ is int:
+    if axis.__class__ is int and -64 <= axis < 64:   # NumPy's most dimensions; C int
         r = _K.axis_fast({op_bwd}, grad, y, out, axis)
         if r is not None:
             return r

@@ -10,6 +10,8 @@
 cimport cython
 cimport numpy as cnp
 from cython.parallel cimport prange
+from libc.float cimport FLT_MAX
+from libc.math cimport fabs
 
 cnp.import_array()
 
@@ -91,9 +93,24 @@ cdef inline int _threads_for(Py_ssize_t n) noexcept nogil:
     return t
 
 
+cdef inline bint _params_fit(int typenum, double p0, double p1, double p2) noexcept:
+    """float32 kernels take the parameters in float32: beyond its range they
+    would become inf, so such calls go to fastact._api, which refuses them."""
+    if typenum != cnp.NPY_FLOAT:
+        return True
+    return fabs(p0) <= FLT_MAX and fabs(p1) <= FLT_MAX and fabs(p2) <= FLT_MAX
+
+
 cdef inline Py_ssize_t _chunk(Py_ssize_t n, int nthreads) noexcept nogil:
     cdef Py_ssize_t c = (n + nthreads - 1) // nthreads
     return ((c + CHUNK_ALIGN - 1) // CHUNK_ALIGN) * CHUNK_ALIGN
+
+
+def _chunk_plan(Py_ssize_t n, int nthreads):
+    """(chunk, count): how _run_unary/_run_binary split n elements over
+    nthreads (exposed for tests of the index arithmetic at large n)."""
+    cdef Py_ssize_t c = _chunk(n, nthreads)
+    return c, (n + c - 1) // c
 
 
 cdef inline bint _layout_ok(cnp.ndarray a, bint* fortran) noexcept:
@@ -208,7 +225,7 @@ def unary(int kid, x, out, double p0=0.0, double p1=0.0, double p2=0.0):
     cdef bint fortran
     if (typenum != cnp.NPY_FLOAT and typenum != cnp.NPY_DOUBLE) or not _layout_ok(xa, &fortran):
         return None
-    if out is None and cnp.PyArray_NDIM(xa) == 0:
+    if (out is None and cnp.PyArray_NDIM(xa) == 0) or not _params_fit(typenum, p0, p1, p2):
         return None                       # a 0-d input gives a scalar: _api does that
     o = _fast_out(xa, out, fortran)
     if o is None or _partial_overlap(xa, <cnp.ndarray>o):
@@ -240,7 +257,7 @@ def binary(int kid, int form, g, a, out, double p0=0.0, double p1=0.0, double p2
         return None
     if afortran != fortran and cnp.PyArray_NDIM(ga) > 1 and cnp.PyArray_SIZE(ga) > 1:
         return None
-    if out is None and cnp.PyArray_NDIM(ga) == 0:
+    if (out is None and cnp.PyArray_NDIM(ga) == 0) or not _params_fit(typenum, p0, p1, p2):
         return None
     o = _fast_out(ga, out, fortran)
     if o is None or _partial_overlap(ga, <cnp.ndarray>o) or _partial_overlap(aa, <cnp.ndarray>o):
