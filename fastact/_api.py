@@ -238,6 +238,12 @@ def check_param(fname, param, value):
     return v
 
 
+def constraint_error(fname, pname, why, params):
+    """The ValueError for a condition across parameters (Activation.constraints)."""
+    got = ", ".join(f"{k}={v!r}" for k, v in params.items())
+    return ValueError(f"{fname}: {pname} {why}, got {got}")
+
+
 def which_error(fname, rec: Activation, x, y, params):
     """The TypeError for a backward given neither or both of x and y, or the wrong one."""
     allowed = rec.backward_from

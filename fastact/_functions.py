@@ -74,6 +74,10 @@ def _source(rec: Activation, kid: int) -> str:
     checks = "".join(
         f"if not ({_fast_check(p)}):\n        {p.name} = _api.check_param(FNAME, _P[{i}], {p.name})\n    "
         for i, p in enumerate(rec.params))
+    checks += "".join(
+        f"if not ({cond}):\n        raise _api.constraint_error(FNAME, {pname!r}, {why!r}, "
+        f"{{{', '.join(f'{n!r}: {n}' for n in names)}}})\n    "
+        for cond, pname, why in rec.constraints)
     y_ok = "True"
     if "y" not in rec.backward_from:
         y_ok = "False"
@@ -82,7 +86,8 @@ def _source(rec: Activation, kid: int) -> str:
     return _ELEMENTWISE.format(
         name=rec.name, kid=kid, checks=checks.replace("FNAME", repr(rec.name)),
         checks_b=checks.replace("FNAME", repr(rec.name + "_backward")),
-        sig_params="".join(f"{p.name}={p.default!r}, " for p in rec.params),
+        sig_params="".join(f"{p.name}, " if p.required else f"{p.name}={p.default!r}, "
+                           for p in rec.params),
         args="".join(f", {n}" for n in names),
         args_tuple="".join(f"{n}, " for n in names),
         x_ok="True" if "x" in rec.backward_from else "False", y_ok=y_ok,
@@ -90,8 +95,10 @@ def _source(rec: Activation, kid: int) -> str:
 
 
 def _doc(rec: Activation, backward: bool) -> str:
-    params = "".join(f"\n    {p.name} : float, default {p.default!r}\n        {p.doc.capitalize()}; "
-                     f"{p.describe()}." for p in rec.params)
+    params = "".join(f"\n    {p.name} : float, {'required' if p.required else f'default {p.default!r}'}"
+                     f"\n        {p.doc.capitalize()}; {p.describe()}." for p in rec.params)
+    for cond, _, _ in rec.constraints:
+        params += f"\n    Requires {cond} (ValueError otherwise)."
     if rec.kind == "softmax":
         params = "\n    axis : int, default -1\n        The axis along which the function is taken."
     if backward:

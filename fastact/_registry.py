@@ -19,7 +19,12 @@ REQUIRED = object()
 
 @dataclass(frozen=True)
 class Param:
-    """A float parameter: name, default (PyTorch's), and its allowed range."""
+    """A float parameter: name, default (PyTorch's), and its allowed range.
+
+    default may be REQUIRED (no default, as PyTorch's threshold); such
+    parameters come first in a record and carry an ``example`` value, which
+    the plots and ``fastact.derivative`` use when none is given.
+    """
 
     name: str
     default: float
@@ -28,6 +33,11 @@ class Param:
     high: float = math.inf
     low_open: bool = False
     nonzero: bool = False
+    example: float | None = None    # for REQUIRED parameters
+
+    @property
+    def required(self) -> bool:
+        return self.default is REQUIRED
 
     def describe(self) -> str:
         if self.low == -math.inf and self.high == math.inf:
@@ -70,10 +80,20 @@ class Activation:
     y_requires: str | None = None     # e.g. "alpha >= 0"
     summary: str = ""
     extra: dict = field(default_factory=dict)
+    # Conditions across parameters: (Python expression over the params, the
+    # parameter an error names, why), e.g. ("min_val <= max_val", "min_val",
+    # "must be <= max_val").  Checked after each parameter's own range.
+    constraints: tuple = ()
 
     @property
     def defaults(self) -> dict:
-        return {p.name: p.default for p in self.params}
+        """The parameters that have a default, with it."""
+        return {p.name: p.default for p in self.params if not p.required}
+
+    @property
+    def examples(self) -> dict:
+        """Every parameter: its default, or its example value if it is required."""
+        return {p.name: (p.example if p.required else p.default) for p in self.params}
 
 
 _NAN_NOTE = ("At x = nan both directions return nan (PyTorch's backward of the "
@@ -136,7 +156,84 @@ ACTIVATIONS = (
         notes=("The row maximum is subtracted first, so large inputs do not overflow. "
                "A row containing nan, +inf, or only -inf gives nan, as PyTorch."),
     ),
+    # ---- piecewise-linear catalogue (relu6 ... threshold) ----
+    Activation(
+        name="relu6", kind="elementwise",
+        summary="ReLU capped at 6.",
+        formula="relu6(x) = min(max(x, 0), 6)",
+        gradient="1 where 0 < x < 6, else 0 (0 at both kinks, as PyTorch)",
+        backward_from=("x",),
+        notes="relu6(-0) = -0 and relu6(-inf) = 0, as PyTorch. " + _NAN_NOTE,
+    ),
+    Activation(
+        name="hardsigmoid", kind="elementwise",
+        summary="Piecewise-linear sigmoid.",
+        formula="hardsigmoid(x) = relu6(x + 3) / 6",
+        gradient="1/6 where -3 < x < 3, else 0 (0 at both kinks, as PyTorch)",
+        backward_from=("x",),
+        notes=("Forward computed as min(max(x + 3, 0), 6) / 6, bit for bit as PyTorch. "
+               "The backward multiplies by 1/6 rounded to the array's precision; "
+               "PyTorch's float64 backward uses the float32-rounded 1/6 "
+               "(0.16666667163...), a relative difference of 2e-8. " + _NAN_NOTE),
+    ),
+    Activation(
+        name="hardswish", kind="elementwise", aliases=("hard_silu",),
+        summary="Piecewise-quadratic swish (MobileNetV3).",
+        formula="hardswish(x) = x * relu6(x + 3) / 6",
+        gradient="0 where x <= -3, (2x + 3)/6 where -3 < x < 3, 1 where x >= 3",
+        backward_from=("x",),
+        notes=("Gradient 0 at x = -3 and 1 at x = +3, PyTorch's current rule. "
+               "The gradient is computed as (2x + 3)/6, which is exact near -1.5 where "
+               "PyTorch's x/3 + 0.5 cancels (a few ULP difference there). "
+               "hardswish(-inf) = -0 and hardswish(+inf) = +inf (PyTorch: nan at -inf); "
+               "large finite x never overflow (x is returned for x >= 3). " + _NAN_NOTE),
+    ),
+    Activation(
+        name="hardtanh", kind="elementwise",
+        summary="Clip to [min_val, max_val].",
+        formula="hardtanh(x) = min(max(x, min_val), max_val)",
+        gradient="1 where min_val < x < max_val, else 0 (0 at both kinks, as PyTorch)",
+        backward_from=("x",),
+        params=(Param("min_val", -1.0, "lower end of the linear region"),
+                Param("max_val", 1.0, "upper end of the linear region")),
+        constraints=(("min_val <= max_val", "min_val", "must be <= max_val"),),
+        notes="hardtanh(-0) = -0, as PyTorch. " + _NAN_NOTE,
+    ),
+    Activation(
+        name="softshrink", kind="elementwise",
+        summary="Soft shrinkage (soft thresholding).",
+        formula="softshrink(x) = x - lambd if x > lambd; x + lambd if x < -lambd; else 0",
+        gradient="1 where |x| > lambd, else 0",
+        backward_from=("x",),
+        params=(Param("lambd", 0.5, "half-width of the dead zone", low=0.0),),
+        notes=("The dead zone gives +0, as PyTorch's float64 kernel; PyTorch's float32 "
+               "kernel gives -0 for negative x there (x * 0). " + _NAN_NOTE),
+    ),
+    Activation(
+        name="hardshrink", kind="elementwise",
+        summary="Hard shrinkage.",
+        formula="hardshrink(x) = x if |x| > lambd else 0",
+        gradient="1 where |x| > lambd, else 0",
+        backward_from=("x",),
+        params=(Param("lambd", 0.5, "half-width of the dead zone", low=0.0),),
+        notes="The dead zone gives +0, as PyTorch. " + _NAN_NOTE,
+    ),
+    Activation(
+        name="threshold", kind="elementwise",
+        summary="Replace values at or below a threshold.",
+        formula="threshold(x) = x if x > threshold else value",
+        gradient="1 where x > threshold, else 0",
+        backward_from=("x",),
+        params=(Param("threshold", REQUIRED, "values at or below it are replaced", example=1.0),
+                Param("value", REQUIRED, "the replacement", example=0.0)),
+        notes=("Both parameters are required, as in PyTorch (the backward takes them "
+               "too; it does not use value). " + _NAN_NOTE),
+    ),
 )
+
+for _a in ACTIVATIONS:
+    _req = [p.required for p in _a.params]
+    assert _req == sorted(_req, reverse=True), f"{_a.name}: required parameters must come first"
 
 BY_NAME = {}
 for _a in ACTIVATIONS:
