@@ -22,12 +22,15 @@ def derivative(name: str, x, **params):
     """dy/dx of activation `name` at x, elementwise (for plots and teaching).
 
     For softmax, the diagonal of the Jacobian along `axis`, y_i (1 - y_i).
+    Required parameters not given (threshold's threshold and value) take the
+    registry's example values (``Param.example``).
     """
     import fastact
     rec = BY_NAME.get(name) if isinstance(name, str) else None
     if rec is None:
         raise ValueError(f"fastact.derivative: unknown activation {name!r}; "
                          f"expected one of {', '.join(sorted(BY_NAME))}")
+    params = {**{p.name: p.example for p in rec.params if p.required}, **params}
     forward = getattr(fastact, rec.name)
     backward = getattr(fastact, rec.name + "_backward")
     if rec.kind == "softmax":

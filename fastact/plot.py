@@ -57,6 +57,8 @@ def curves(name, x=None, **params):
     import fastact
     rec = _record(name)
     x = _grid(x)
+    # required parameters (threshold's) not given take the registry's examples
+    params = {**{p.name: p.example for p in rec.params if p.required}, **params}
     forward = getattr(fastact, rec.name)
     if rec.kind == "softmax":
         pairs = np.stack([x, np.zeros_like(x)], axis=-1)
@@ -71,7 +73,7 @@ def curves(name, x=None, **params):
 def title(name, **params):
     """The axes title: the name and every parameter's value (defaults filled in)."""
     rec = _record(name)
-    values = {**rec.defaults, **params}
+    values = {**rec.examples, **params}
     if rec.kind == "softmax":
         return f"{rec.name}([x, 0])[0]"
     args = ", ".join(f"{k}={v:g}" for k, v in values.items())

@@ -31,6 +31,7 @@ def expected(name, x, **params):
     if rec.kind == "softmax":
         pairs = np.stack([x, np.zeros_like(x)], axis=-1)
         return forward(pairs, axis=-1)[:, 0], fa.derivative(name, pairs, axis=-1)[:, 0]
+    params = {**{p.name: p.example for p in rec.params if p.required}, **params}
     return forward(x, **params), fa.derivative(name, x, **params)
 
 
@@ -67,13 +68,14 @@ def test_default_grid_is_used_and_drawn():
 @pytest.mark.parametrize("name,param", PARAMETRIC)
 def test_title_lists_parameters(name, param):
     rec = fa.activations()[name]
-    default = rec.defaults[param]
+    default = rec.examples[param]
     assert f"{param}={default:g}" in plot.plot_activation(name).get_title()
     x = np.linspace(-3, 3, 61)
     ax = plot.plot_activation(name, x=x, **{param: 0.5})
     assert f"{param}=0.5" in ax.get_title()
-    np.testing.assert_array_equal(ax.get_lines()[0].get_ydata(), getattr(fa, name)(x, **{param: 0.5}))
-    np.testing.assert_array_equal(ax.get_lines()[1].get_ydata(), fa.derivative(name, x, **{param: 0.5}))
+    kw = {**{p.name: p.example for p in rec.params if p.required}, param: 0.5}
+    np.testing.assert_array_equal(ax.get_lines()[0].get_ydata(), getattr(fa, name)(x, **kw))
+    np.testing.assert_array_equal(ax.get_lines()[1].get_ydata(), fa.derivative(name, x, **kw))
 
 
 def test_unknown_name_lists_valid_ones():
