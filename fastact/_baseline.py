@@ -48,6 +48,14 @@ NUMPY = {
         "forward": lambda x, g, p: _softmax(x, p.get("axis", -1)),
         "y": lambda y, g, p: y * (g - (g * y).sum(axis=p.get("axis", -1), keepdims=True)),
     },
+    "log_softmax": {
+        "forward": lambda x, g, p: np.log(_softmax(x, p.get("axis", -1))),
+        "y": lambda y, g, p: g - np.exp(y) * g.sum(axis=p.get("axis", -1), keepdims=True),
+    },
+    "softmin": {
+        "forward": lambda x, g, p: _softmax(-x, p.get("axis", -1)),
+        "y": lambda y, g, p: -y * (g - (g * y).sum(axis=p.get("axis", -1), keepdims=True)),
+    },
     # ---- piecewise-linear catalogue ----
     "relu6": {
         "forward": lambda x, g, p: np.clip(x, 0, 6),

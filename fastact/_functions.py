@@ -14,7 +14,7 @@ import textwrap
 from fastact import _api
 from fastact._registry import ACTIVATIONS, Activation
 
-_SOFTMAX_OPS = {"softmax": (0, 1)}
+_SOFTMAX_OPS = {"softmax": (0, 1), "log_softmax": (2, 3), "softmin": (4, 5)}
 
 _ELEMENTWISE = '''
 def {name}(x, {sig_params}*, out=None):

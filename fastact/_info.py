@@ -21,7 +21,8 @@ def activations() -> dict:
 def derivative(name: str, x, **params):
     """dy/dx of activation `name` at x, elementwise (for plots and teaching).
 
-    For softmax, the diagonal of the Jacobian along `axis`, y_i (1 - y_i).
+    For softmax, the diagonal of the Jacobian along `axis`, y_i (1 - y_i);
+    for log_softmax 1 - softmax(x)_i, for softmin -y_i (1 - y_i).
     Required parameters not given (threshold's threshold and value) take the
     registry's example values (``Param.example``).
     """
@@ -35,6 +36,10 @@ def derivative(name: str, x, **params):
     backward = getattr(fastact, rec.name + "_backward")
     if rec.kind == "softmax":
         y = forward(x, **params)
+        if rec.name == "log_softmax":       # d y_i / d x_i = 1 - softmax_i
+            return -np.expm1(y)
+        if rec.name == "softmin":           # -y_i (1 - y_i)
+            return -(y * (1 - y))
         return y * (1 - y)
     a = np.asarray(x)
     ones = np.ones(a.shape, dtype=np.result_type(a.dtype, np.float16) if a.dtype.kind == "f" else np.float64)

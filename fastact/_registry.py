@@ -156,6 +156,26 @@ ACTIVATIONS = (
         notes=("The row maximum is subtracted first, so large inputs do not overflow. "
                "A row containing nan, +inf, or only -inf gives nan, as PyTorch."),
     ),
+    # ---- along an axis: log_softmax, softmin ----
+    Activation(
+        name="log_softmax", kind="softmax",
+        summary="Log-softmax along an axis.",
+        formula="log_softmax(x)_i = x_i - max(x) - log(sum_j exp(x_j - max(x)))",
+        gradient="g - exp(y) * sum(g)  along the axis",
+        backward_from=("y",),
+        notes=("The sum is compensated and its log taken as log1p(sum - 1) (the maximum "
+               "term is exactly 1), so a row dominated by one entry keeps its tiny "
+               "log-probability; within a few ULP of the exact value. A row containing "
+               "nan, +inf, or only -inf gives nan, as PyTorch; a -inf entry gives -inf."),
+    ),
+    Activation(
+        name="softmin", kind="softmax",
+        summary="Softmin along an axis: softmax(-x).",
+        formula="softmin(x)_i = exp(-x_i + min(x)) / sum_j exp(-x_j + min(x))",
+        gradient="-(y * (g - sum(g * y)))  along the axis",
+        backward_from=("y",),
+        notes="softmax of -x (negation is exact), as torch.nn.functional.softmin.",
+    ),
     # ---- piecewise-linear catalogue (relu6 ... threshold) ----
     Activation(
         name="relu6", kind="elementwise",

@@ -21,6 +21,8 @@ TORCH = {
     "leaky_relu": lambda t, p: F.leaky_relu(t, p["negative_slope"]),
     "elu": lambda t, p: F.elu(t, p["alpha"]),
     "softmax": lambda t, p: torch.softmax(t, -1),
+    "log_softmax": lambda t, p: torch.log_softmax(t, -1),
+    "softmin": lambda t, p: F.softmin(t, -1),
     # ---- piecewise-linear catalogue ----
     "relu6": lambda t, p: F.relu6(t),
     "hardsigmoid": lambda t, p: F.hardsigmoid(t),
@@ -67,7 +69,7 @@ def test_every_function_is_compared():
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["float32", "float64"])
-@pytest.mark.parametrize("name", [n for n in TORCH if n != "softmax"])
+@pytest.mark.parametrize("name", [n for n in TORCH if fa.activations()[n].kind == "elementwise"])
 def test_against_torch(name, dtype):
     rec = fa.activations()[name]
     p = default_params(rec)
@@ -111,3 +113,18 @@ def test_softmax_against_torch(dtype):
     np.testing.assert_allclose(fa.softmax_backward(g, y=y), t.grad.numpy(),
                                rtol=1e-5 if dtype == np.float32 else 1e-12,
                                atol=1e-6 if dtype == np.float32 else 1e-15)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["float32", "float64"])
+@pytest.mark.parametrize("name", ["log_softmax", "softmin"])
+@pytest.mark.parametrize("axis", [0, 1, -1])
+def test_log_softmax_softmin_against_torch(name, axis, dtype):
+    x = (np.random.default_rng(14).standard_normal((6, 7, 30)) * 5).astype(dtype)
+    t = torch.from_numpy(x.copy()).requires_grad_(True)
+    ty = {"log_softmax": torch.log_softmax, "softmin": F.softmin}[name](t, axis)
+    g = np.random.default_rng(15).standard_normal(ty.shape).astype(dtype)
+    ty.backward(torch.from_numpy(g))
+    y = getattr(fa, name)(x, axis=axis)
+    tol = dict(rtol=1e-5, atol=1e-6) if dtype == np.float32 else dict(rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(y, ty.detach().numpy(), **tol)
+    np.testing.assert_allclose(getattr(fa, name + "_backward")(g, y=y, axis=axis), t.grad.numpy(), **tol)

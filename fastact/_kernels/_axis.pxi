@@ -135,16 +135,21 @@ cdef inline void _softmax_cols(const floating* x, floating* y, Py_ssize_t k,
 
 
 cdef inline void _softmax_bwd_row(const floating* g, const floating* y, floating* out,
-                                  Py_ssize_t k) noexcept nogil:
+                                  Py_ssize_t k, bint neg) noexcept nogil:
+    # neg (softmin): the negated result, y * (d - g).
     cdef floating d = <floating>_row_dot(g, y, k)
     cdef Py_ssize_t j
-    for j in range(k):
-        out[j] = y[j] * (g[j] - d)
+    if neg:
+        for j in range(k):
+            out[j] = y[j] * (d - g[j])
+    else:
+        for j in range(k):
+            out[j] = y[j] * (g[j] - d)
 
 
 cdef inline void _softmax_bwd_cols(const floating* g, const floating* y, floating* out,
                                    Py_ssize_t k, Py_ssize_t inner, Py_ssize_t c0,
-                                   Py_ssize_t nc) noexcept nogil:
+                                   Py_ssize_t nc, bint neg) noexcept nogil:
     cdef double s[COLS]
     cdef floating d[COLS]
     cdef Py_ssize_t j, c, q
@@ -156,10 +161,103 @@ cdef inline void _softmax_bwd_cols(const floating* g, const floating* y, floatin
             s[c] += <double>g[q] * <double>y[q]
     for c in range(nc):
         d[c] = <floating>s[c]
+    if neg:
+        for j in range(k):
+            for c in range(nc):
+                q = j * inner + c0 + c
+                out[q] = y[q] * (d[c] - g[q])
+    else:
+        for j in range(k):
+            for c in range(nc):
+                q = j * inner + c0 + c
+                out[q] = y[q] * (g[q] - d[c])
+
+
+# ---- log_softmax and softmin (ops 2-5) ----
+
+cdef inline double _log_sum(double s, double c) noexcept nogil:
+    """log(s + c) for the compensated sum s + c >= 1 of a row whose maximum
+    term is exactly 1: log1p of (s - 1) + c, where s - 1 is exact, so that
+    a dominant row (sum = 1 + tiny) keeps the tiny part."""
+    return log1p((s - 1.0) + c)
+
+
+cdef inline void _log_softmax_row(const floating* x, floating* y, Py_ssize_t k) noexcept nogil:
+    # y = (x - m) - log(sum e^(x - m)); for float32 the difference is taken in
+    # double (exact), then rounded once.  The terms are summed compensated in
+    # both precisions (the log1p form needs the tail below the 1).
+    cdef floating m = _row_max(x, k)
+    cdef double s = 0.0, c = 0.0, lse
+    cdef Py_ssize_t j
+    for j in range(k):
+        _add_compensated(&s, &c, <double>_exp_diff(x[j], m))
+    lse = _log_sum(s, c)
+    for j in range(k):
+        y[j] = <floating>((<double>x[j] - <double>m) - lse)
+
+
+cdef inline void _log_softmax_cols(const floating* x, floating* y, Py_ssize_t k,
+                                   Py_ssize_t inner, Py_ssize_t c0, Py_ssize_t nc) noexcept nogil:
+    cdef floating m[COLS]
+    cdef double s[COLS]
+    cdef double comp[COLS]
+    cdef floating v
+    cdef Py_ssize_t j, c, q
+    for c in range(nc):
+        m[c] = -INFINITY
+        s[c] = 0.0
+        comp[c] = 0.0
+    for j in range(k):
+        for c in range(nc):
+            v = x[j * inner + c0 + c]
+            m[c] = v if v > m[c] else m[c]
+    for j in range(k):
+        for c in range(nc):
+            _add_compensated(&s[c], &comp[c], <double>_exp_diff(x[j * inner + c0 + c], m[c]))
+    for c in range(nc):
+        s[c] = _log_sum(s[c], comp[c])
     for j in range(k):
         for c in range(nc):
             q = j * inner + c0 + c
-            out[q] = y[q] * (g[q] - d[c])
+            y[q] = <floating>((<double>x[q] - <double>m[c]) - s[c])
+
+
+# g - e^y * sum(g): the gradient of log_softmax from its output.
+cdef inline void _log_softmax_bwd_row(const floating* g, const floating* y, floating* out,
+                                      Py_ssize_t k) noexcept nogil:
+    cdef floating d = <floating>_row_sum(g, k)
+    cdef Py_ssize_t j
+    for j in range(k):
+        out[j] = g[j] - exp_(y[j]) * d
+
+
+cdef inline void _log_softmax_bwd_cols(const floating* g, const floating* y, floating* out,
+                                       Py_ssize_t k, Py_ssize_t inner, Py_ssize_t c0,
+                                       Py_ssize_t nc) noexcept nogil:
+    cdef double s[COLS]
+    cdef floating d[COLS]
+    cdef Py_ssize_t j, c, q
+    for c in range(nc):
+        s[c] = 0.0
+    for j in range(k):
+        for c in range(nc):
+            s[c] += <double>g[j * inner + c0 + c]
+    for c in range(nc):
+        d[c] = <floating>s[c]
+    for j in range(k):
+        for c in range(nc):
+            q = j * inner + c0 + c
+            out[q] = g[q] - exp_(y[q]) * d[c]
+
+
+# softmin(x) = softmax(-x): the row is negated into out (exact), then the
+# softmax runs in place there.
+cdef inline void _negate_row(const floating* x, floating* y, Py_ssize_t k, Py_ssize_t inner,
+                             Py_ssize_t c0, Py_ssize_t nc) noexcept nogil:
+    cdef Py_ssize_t j, c
+    for j in range(k):
+        for c in range(nc):
+            y[j * inner + c0 + c] = -x[j * inner + c0 + c]
 
 
 # One work item: an outer index and a block of columns.
@@ -170,16 +268,29 @@ cdef inline void _axis_item(int op, const floating* a, const floating* b, floati
     cdef Py_ssize_t c0 = (item % nblocks) * COLS
     cdef Py_ssize_t nc = inner - c0 if inner - c0 < COLS else COLS
     cdef Py_ssize_t base = o * k * inner
-    if op == 0:
+    if op == 0 or op == 4:
+        if op == 4:
+            _negate_row(a + base, out + base, k, inner, c0, nc)
+            a = out
         if inner == 1:
             _softmax_row(a + base, out + base, k)
         else:
             _softmax_cols(a + base, out + base, k, inner, c0, nc)
-    else:
+    elif op == 1 or op == 5:
         if inner == 1:
-            _softmax_bwd_row(a + base, b + base, out + base, k)
+            _softmax_bwd_row(a + base, b + base, out + base, k, op == 5)
         else:
-            _softmax_bwd_cols(a + base, b + base, out + base, k, inner, c0, nc)
+            _softmax_bwd_cols(a + base, b + base, out + base, k, inner, c0, nc, op == 5)
+    elif op == 2:
+        if inner == 1:
+            _log_softmax_row(a + base, out + base, k)
+        else:
+            _log_softmax_cols(a + base, out + base, k, inner, c0, nc)
+    elif op == 3:
+        if inner == 1:
+            _log_softmax_bwd_row(a + base, b + base, out + base, k)
+        else:
+            _log_softmax_bwd_cols(a + base, b + base, out + base, k, inner, c0, nc)
 
 
 cdef void _axis_run(int op, const floating* a, const floating* b, floating* out,
@@ -197,13 +308,15 @@ cdef void _axis_run(int op, const floating* a, const floating* b, floating* out,
             _axis_item(op, a, b, out, k, inner, i)
 
 
-AXIS_OPS = {"softmax": 0, "softmax_backward": 1}
+AXIS_OPS = {"softmax": 0, "softmax_backward": 1, "log_softmax": 2, "log_softmax_backward": 3,
+            "softmin": 4, "softmin_backward": 5}
 
 
 def axis_apply(int op, a, b, out, Py_ssize_t outer, Py_ssize_t k, Py_ssize_t inner):
     """Run axis op `op` on C-contiguous arrays of one dtype (checked by _api).
 
-    op 0: out = softmax(a); op 1: out = softmax_backward(g=a, y=b).
+    op 0: out = softmax(a); op 1: out = softmax_backward(g=a, y=b); ops 2, 3:
+    log_softmax and its backward; ops 4, 5: softmin and its backward.
     In place is allowed (out may be a or b): each row is read before written.
     """
     cdef cnp.ndarray aa = <cnp.ndarray?>a
