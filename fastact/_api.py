@@ -225,17 +225,78 @@ def axis_backward(rec: Activation, op: int, g, y, axis, out):
     return _axis_run(fname, op, [ga, ya], out, axis, rdtype)
 
 
+# ------------------------------- along an axis, changing its length (glu) --
+
+def _shaped_setup(rec, fname, shape, axis, params):
+    """(axis, outer, k, inner, p, output shape) for glu/maxout on x of `shape`."""
+    ax = _axis(fname, axis, len(shape))
+    shp = shape if shape else (1,)
+    k = shp[ax]
+    env = {"k": k, **params}
+    cond, pname, why = rec.extra["k_requires"]
+    if not eval(cond, {}, env):
+        what = f"axis {axis} (length {k})" if pname == "axis" else f"{pname}={params[pname]!r}"
+        raise ValueError(f"{fname}: {what}: {why}" if pname == "axis" else
+                         f"{fname}: {pname} {why}, got {what} for an axis of length {k}")
+    out_k = eval(rec.extra["out_len"], {}, env)
+    p = k // out_k if out_k else max(1, int(params.get("pieces", 2)))
+    out_shape = shp[:ax] + (out_k,) + shp[ax + 1:]
+    return ax, math.prod(shp[:ax]), k, math.prod(shp[ax + 1:]), p, out_shape
+
+
+def axis_x_forward(rec: Activation, op: int, x, axis, out, params):
+    fname = rec.name
+    a, rdtype = _as_array(fname, "x", x)
+    if a.ndim == 0:
+        raise ValueError(f"{fname}: x must have at least one dimension")
+    ax, outer, k, inner, p, out_shape = _shaped_setup(rec, fname, a.shape, axis, params)
+    if out is not None:
+        _check_out(fname, out, out_shape, rdtype)
+    cdt = _compute_dtype(rdtype)
+    c = _prepare(a, cdt, out, order="C")
+    direct = out is not None and out.dtype == cdt and out.flags.c_contiguous
+    res = out if direct else np.empty(out_shape, dtype=cdt)
+    if res.size:
+        _K.axis_apply(op, c, None, res, outer, k, inner, p)
+    return _finish(res, rdtype, out, False)
+
+
+def axis_x_backward(rec: Activation, op: int, g, x, axis, out, params):
+    fname = rec.name + "_backward"
+    ga, gdt = _as_array(fname, "grad", g)
+    xa, xdt = _as_array(fname, "x", x)
+    if xa.ndim == 0:
+        raise ValueError(f"{fname}: x must have at least one dimension")
+    ax, outer, k, inner, p, out_shape = _shaped_setup(rec, fname, xa.shape, axis, params)
+    if ga.shape != out_shape:
+        raise ValueError(f"{fname}: grad has shape {ga.shape}; expected {out_shape}, the shape of "
+                         f"{rec.name}(x) for x of shape {xa.shape}")
+    rdtype = np.result_type(gdt, xdt)
+    if out is not None:
+        _check_out(fname, out, xa.shape, rdtype)
+    cdt = _compute_dtype(rdtype)
+    gc = _prepare(ga, cdt, out, order="C")
+    xc = _prepare(xa, cdt, out, order="C")
+    direct = out is not None and out.dtype == cdt and out.flags.c_contiguous
+    res = out if direct else np.empty(xa.shape, dtype=cdt)
+    if res.size:
+        _K.axis_apply(op, gc, xc, res, outer, k, inner, p)
+    return _finish(res, rdtype, out, False)
+
+
 # -------------------------------------------------------------- parameters --
 
 def check_param(fname, param, value):
     """value as a float, or a TypeError/ValueError naming the parameter."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{fname}: {param.name} must be a real number, got {type(value).__name__}")
+    if param.integer and not isinstance(value, numbers.Integral):
+        raise TypeError(f"{fname}: {param.name} must be an int, got {type(value).__name__}")
     v = float(value)
     why = param.check(v)
     if why:
         raise ValueError(f"{fname}: {param.name} {why}, got {value!r}")
-    return v
+    return int(value) if param.integer else v
 
 
 def constraint_error(fname, pname, why, params):

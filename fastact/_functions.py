@@ -15,6 +15,19 @@ from fastact import _api
 from fastact._registry import ACTIVATIONS, Activation
 
 _SOFTMAX_OPS = {"softmax": (0, 1), "log_softmax": (2, 3), "softmin": (4, 5)}
+_AXIS_X_OPS = {"glu": (6, 7), "maxout": (8, 9)}
+
+# Along an axis, changing its length (glu, maxout): the backward needs x.
+_AXIS_X = '''
+def {name}(x, {sig_params}axis=-1, *, out=None):
+    {checks}return _api.axis_x_forward(_REC, {op_fwd}, x, axis, out, {param_dict})
+
+def {name}_backward(grad, x=None, *, y=None, {sig_params}axis=-1, out=None):
+    {checks_b}if x is None or y is not None:
+        raise _api.which_error("{name}_backward", _REC, x, y, {param_dict})
+    return _api.axis_x_backward(_REC, {op_bwd}, grad, x, axis, out, {param_dict})
+'''
+
 
 _ELEMENTWISE = '''
 def {name}(x, {sig_params}*, out=None):
@@ -73,7 +86,18 @@ def _source(rec: Activation, kid: int) -> str:
     names = [p.name for p in rec.params]
     checks = "".join(
         f"if not ({_fast_check(p)}):\n        {p.name} = _api.check_param(FNAME, _P[{i}], {p.name})\n    "
+        if not p.integer else
+        f"{p.name} = _api.check_param(FNAME, _P[{i}], {p.name})\n    "
         for i, p in enumerate(rec.params))
+    if rec.kind == "axis_x":
+        op_fwd, op_bwd = _AXIS_X_OPS[rec.name]
+        return _AXIS_X.format(
+            name=rec.name, op_fwd=op_fwd, op_bwd=op_bwd,
+            checks=checks.replace("FNAME", repr(rec.name)),
+            checks_b=checks.replace("FNAME", repr(rec.name + "_backward")),
+            sig_params="".join(f"{p.name}, " if p.required else f"{p.name}={p.default!r}, "
+                               for p in rec.params),
+            param_dict="{" + ", ".join(f"{n!r}: {n}" for n in names) + "}")
     checks += "".join(
         f"if not ({cond}):\n        raise _api.constraint_error(FNAME, {pname!r}, {why!r}, "
         f"{{{', '.join(f'{n!r}: {n}' for n in names)}}})\n    "
@@ -95,12 +119,12 @@ def _source(rec: Activation, kid: int) -> str:
 
 
 def _doc(rec: Activation, backward: bool) -> str:
-    params = "".join(f"\n    {p.name} : float, {'required' if p.required else f'default {p.default!r}'}"
+    params = "".join(f"\n    {p.name} : {'int' if p.integer else 'float'}, {'required' if p.required else f'default {p.default!r}'}"
                      f"\n        {p.doc.capitalize()}; {p.describe()}." for p in rec.params)
     for cond, _, _ in rec.constraints:
         params += f"\n    Requires {cond} (ValueError otherwise)."
-    if rec.kind == "softmax":
-        params = "\n    axis : int, default -1\n        The axis along which the function is taken."
+    if rec.kind in ("softmax", "axis_x"):
+        params += "\n    axis : int, default -1\n        The axis along which the function is taken."
     if backward:
         src = {("x",): "x (the forward input) is required.",
                ("y",): "y= (the forward output) is required.",

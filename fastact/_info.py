@@ -31,6 +31,11 @@ def derivative(name: str, x, **params):
     if rec is None:
         raise ValueError(f"fastact.derivative: unknown activation {name!r}; "
                          f"expected one of {', '.join(sorted(BY_NAME))}")
+    if rec.kind == "axis_x":
+        raise ValueError(f"fastact.derivative: {rec.name} has no elementwise derivative: its output "
+                         f"is shorter than x along the axis, so dy/dx is not an array of x's shape; "
+                         f"use {rec.name}_backward(grad, x) (fastact.plot.curves draws "
+                         f"{'glu([x, x])' if rec.name == 'glu' else 'maxout([x, 0], pieces=2)'})")
     params = {**{p.name: p.example for p in rec.params if p.required}, **params}
     forward = getattr(fastact, rec.name)
     backward = getattr(fastact, rec.name + "_backward")

@@ -34,6 +34,7 @@ class Param:
     low_open: bool = False
     nonzero: bool = False
     example: float | None = None    # for REQUIRED parameters
+    integer: bool = False           # an int (maxout's pieces), not a float
 
     @property
     def required(self) -> bool:
@@ -50,6 +51,8 @@ class Param:
 
     def check(self, value) -> str | None:
         """Return why ``value`` is not allowed, or None."""
+        if self.integer and value != int(value):
+            return "must be an integer"
         if not math.isfinite(value):
             return "must be finite"
         if value < self.low or value > self.high or (self.low_open and value == self.low):
@@ -175,6 +178,39 @@ ACTIVATIONS = (
         gradient="-(y * (g - sum(g * y)))  along the axis",
         backward_from=("y",),
         notes="softmax of -x (negation is exact), as torch.nn.functional.softmin.",
+    ),
+    # ---- along an axis, changing its length: glu, maxout (kind "axis_x":
+    # the backward needs x; extra["out_len"] is the output's axis length as
+    # an expression over k and the params, extra["k_requires"] (condition,
+    # parameter to name, why) the check on k) ----
+    Activation(
+        name="glu", kind="axis_x",
+        summary="Gated linear unit along an axis.",
+        formula="glu(x) = a * sigmoid(b), with a, b the first and second halves of x along axis",
+        gradient="d/da = sigmoid(b), d/db = a * sigmoid(b) * sigmoid(-b)",
+        backward_from=("x",),
+        extra={"out_len": "k // 2", "k_requires": ("k % 2 == 0", "axis", "must have an even length")},
+        notes=("As torch.nn.functional.glu (default axis -1). The backward takes grad "
+               "(the shape of the output) and x, and returns dL/dx in x's shape, the "
+               "concatenation [g sigmoid(b), g a sigmoid(b) sigmoid(-b)]; sigmoid(-b) is "
+               "evaluated directly, never as 1 - sigmoid(b). fastact.derivative is not "
+               "defined for it (the output is shorter than x): fastact.plot draws "
+               "glu([x, x]) = x sigmoid(x) and its total derivative."),
+    ),
+    Activation(
+        name="maxout", kind="axis_x",
+        summary="Maxout: the maximum over groups of `pieces` consecutive entries along an axis.",
+        formula="maxout(x)_q = max(x_{q*pieces}, ..., x_{q*pieces + pieces - 1})",
+        gradient="g routed to the arg-max of each group (the first one on ties)",
+        backward_from=("x",),
+        params=(Param("pieces", REQUIRED, "entries per group", low=1.0, integer=True, example=2),),
+        extra={"out_len": "k // pieces",
+               "k_requires": ("k % pieces == 0", "pieces", "must divide the axis length")},
+        notes=("Goodfellow et al. (2013). PyTorch has no maxout; fastact groups consecutive "
+               "entries (x.reshape(..., k // pieces, pieces, ...).max(axis)). A nan in a group "
+               "gives nan and receives the gradient (the first nan), as torch.max. "
+               "fastact.derivative is not defined for it (the output is shorter than x): "
+               "fastact.plot draws maxout([x, 0], pieces=2) = max(x, 0)."),
     ),
     # ---- piecewise-linear catalogue (relu6 ... threshold) ----
     Activation(

@@ -132,3 +132,117 @@ def test_derivative_diagonals():
     np.testing.assert_allclose(fa.derivative("log_softmax", x), 1 - s, rtol=1e-15)
     sm = fa.softmin(x)
     np.testing.assert_allclose(fa.derivative("softmin", x), -sm * (1 - sm), rtol=1e-15)
+
+
+# ---- glu and maxout: the output's axis is shorter; the backward needs x ----
+
+def _glu_ref(x, axis):
+    a, b = np.split(x, 2, axis=axis)
+    return a / (1 + np.exp(-b))
+
+
+def _maxout_ref(x, pieces, axis):
+    m = np.moveaxis(x, axis, -1)
+    return np.moveaxis(m.reshape(m.shape[:-1] + (-1, pieces)).max(-1), -1, axis)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["float32", "float64"])
+@pytest.mark.parametrize("axis", [0, 1, 2, -1])
+def test_glu_values_and_finite_differences(build, nthreads, dtype, axis):
+    rng = np.random.default_rng(8)
+    x = rng.standard_normal((4, 6, 2)).astype(dtype) * 3
+    y = fa.glu(x, axis=axis)
+    want_shape = list(x.shape)
+    want_shape[axis] //= 2
+    assert y.shape == tuple(want_shape) and y.dtype == dtype
+    np.testing.assert_allclose(y, _glu_ref(x.astype(np.float64), axis), rtol=4 * np.finfo(dtype).eps, atol=0)
+    g = rng.standard_normal(y.shape)
+    x64 = x.astype(np.float64)
+    gx = fa.glu_backward(g, x64, axis=axis)
+    assert gx.shape == x.shape
+    np.testing.assert_allclose(gx, _fd(lambda v: fa.glu(v, axis=axis), x64, g), rtol=1e-6, atol=1e-8)
+
+
+def test_glu_gradient_uses_sigmoid_of_minus_b():
+    """d/db = a sigma(b) sigma(-b) keeps full relative accuracy for b >> 0."""
+    x = np.array([1.0, 40.0])
+    gb = fa.glu_backward(np.array([1.0]), x)[1]
+    exact = mp.mpf(1) / (1 + mp.exp(-40)) / (1 + mp.exp(40))
+    assert ulp_errors([gb], [exact], np.float64).max() <= 2
+    x32 = np.array([1.0, 20.0], np.float32)
+    assert fa.glu_backward(np.ones(1, np.float32), x32)[1] > 0
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["float32", "float64"])
+@pytest.mark.parametrize("axis", [0, 1, 2, -1])
+def test_maxout_values_and_finite_differences(build, nthreads, dtype, axis):
+    rng = np.random.default_rng(9)
+    x = rng.standard_normal((6, 3, 6)).astype(dtype)
+    for pieces in [p for p in (1, 2, 3) if x.shape[axis] % p == 0]:
+        y = fa.maxout(x, pieces, axis=axis)
+        np.testing.assert_array_equal(y, _maxout_ref(x, pieces, axis))
+        g = rng.standard_normal(y.shape).astype(dtype)
+        gx = fa.maxout_backward(g, x, pieces=pieces, axis=axis)
+        assert gx.shape == x.shape and gx.dtype == dtype
+        x64, g64 = x.astype(np.float64), g.astype(np.float64)
+        np.testing.assert_allclose(gx, _fd(lambda v: fa.maxout(v, pieces, axis=axis), x64, g64),
+                                   rtol=1e-6, atol=1e-8)
+
+
+def test_maxout_ties_and_nan():
+    x = np.array([[1.0, 1.0, 0.0, 2.0, 2.0, 2.0], [np.nan, 5.0, 1.0, 7.0, np.nan, np.nan]])
+    np.testing.assert_array_equal(fa.maxout(x, 3), [[1.0, 2.0], [np.nan, np.nan]])
+    np.testing.assert_array_equal(fa.maxout_backward(np.array([[10.0, 20.0], [30.0, 40.0]]), x, pieces=3),
+                                  [[10.0, 0, 0, 20.0, 0, 0], [30.0, 0, 0, 0, 40.0, 0]])
+
+
+@pytest.mark.parametrize("name", ["glu", "maxout"])
+def test_glu_maxout_layouts_out_inplace(name):
+    kw = {"pieces": 2} if name == "maxout" else {}
+    fwd, bwd = getattr(fa, name), getattr(fa, name + "_backward")
+    base = np.random.default_rng(10).standard_normal((6, 8))
+    for x in (base.copy(), np.asfortranarray(base), np.repeat(base, 2, axis=1)[:, ::2],
+              base.astype(np.float32), base[::-1]):
+        for axis in (0, 1):
+            ref = fwd(np.ascontiguousarray(x), axis=axis, **kw)
+            np.testing.assert_array_equal(fwd(x, axis=axis, **kw), ref)
+            out = np.empty(ref.shape, x.dtype)
+            assert fwd(x, axis=axis, out=out, **kw) is out
+            np.testing.assert_array_equal(out, ref)
+            out_f = np.asfortranarray(np.empty(ref.shape, x.dtype))
+            np.testing.assert_array_equal(fwd(x, axis=axis, out=out_f, **kw), ref)
+            g = np.random.default_rng(11).standard_normal(ref.shape).astype(x.dtype)
+            gref = bwd(g, np.ascontiguousarray(x), axis=axis, **kw)
+            np.testing.assert_array_equal(bwd(g, x, axis=axis, **kw), gref)
+            xi = np.ascontiguousarray(x).copy()
+            assert bwd(g, xi, axis=axis, out=xi, **kw) is xi           # in place over x
+            np.testing.assert_array_equal(xi, gref)
+
+
+def test_glu_maxout_errors():
+    x = np.ones((3, 4))
+    with pytest.raises(ValueError, match=r"glu: axis 0 \(length 3\): must have an even length"):
+        fa.glu(x, axis=0)
+    with pytest.raises(ValueError, match="glu_backward: axis -1 .length 5.: must have an even length"):
+        fa.glu_backward(np.ones((3, 2)), np.ones((3, 5)))
+    with pytest.raises(ValueError, match="maxout: pieces must divide the axis length, got pieces=3"):
+        fa.maxout(x, 3)
+    with pytest.raises(ValueError, match="maxout: pieces must be a finite number >= 1, got 0"):
+        fa.maxout(x, 0)
+    with pytest.raises(TypeError, match="maxout: pieces must be an int, got float"):
+        fa.maxout(x, 2.0)
+    with pytest.raises(TypeError, match="missing 1 required positional argument: 'pieces'"):
+        fa.maxout(x)
+    with pytest.raises(ValueError, match=r"maxout_backward: grad has shape \(3, 4\); expected \(3, 2\)"):
+        fa.maxout_backward(x, x, pieces=2)
+    with pytest.raises(ValueError, match=r"glu: out has shape \(3, 4\); expected \(3, 2\)"):
+        fa.glu(x, out=np.empty((3, 4)))
+    with pytest.raises(TypeError, match="glu_backward: the gradient cannot be computed from y; pass x="):
+        fa.glu_backward(np.ones((3, 2)), y=x)
+    with pytest.raises(ValueError, match="glu: axis 2 is out of range"):
+        fa.glu(x, axis=2)
+    with pytest.raises(ValueError, match="glu: x must have at least one dimension"):
+        fa.glu(np.float64(1.0))
+    assert fa.glu(np.empty((0, 4))).shape == (0, 2)
+    assert fa.maxout(np.ones(4, np.float16), 2).dtype == np.float16
+    assert fa.glu([1, 2]).dtype == np.float64

@@ -15,7 +15,7 @@ from fastact import plot  # noqa: E402
 from fastact.__main__ import main  # noqa: E402
 
 NAMES = list(fa.activations())
-PARAMETRIC = [(n, p.name) for n, r in fa.activations().items() for p in r.params]
+PARAMETRIC = [(n, p.name) for n, r in fa.activations().items() for p in r.params if not p.integer]
 
 
 @pytest.fixture(autouse=True)
@@ -31,6 +31,11 @@ def expected(name, x, **params):
     if rec.kind == "softmax":
         pairs = np.stack([x, np.zeros_like(x)], axis=-1)
         return forward(pairs, axis=-1)[:, 0], fa.derivative(name, pairs, axis=-1)[:, 0]
+    if name == "glu":       # glu([x, x]) = x sigmoid(x) = silu, and its total derivative
+        s = fa.sigmoid(x)
+        return forward(np.stack([x, x], axis=-1))[:, 0], s + x * fa.sigmoid_backward(np.ones_like(x), x)
+    if name == "maxout":    # maxout([x, 0], pieces=2) = relu(x), derivative 0 at 0 (tie: first wins)
+        return fa.relu(x), (x >= 0).astype(float)
     params = {**{p.name: p.example for p in rec.params if p.required}, **params}
     return forward(x, **params), fa.derivative(name, x, **params)
 
@@ -181,3 +186,9 @@ def test_import_fastact_does_not_import_matplotlib():
     code = "import fastact, sys; assert 'matplotlib' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True,
                    cwd=os.path.dirname(os.path.dirname(os.path.abspath(fa.__file__))))
+
+
+@pytest.mark.parametrize("name", ["glu", "maxout"])
+def test_derivative_of_shortening_functions_says_why(name):
+    with pytest.raises(ValueError, match=f"{name} has no elementwise derivative"):
+        fa.derivative(name, np.ones(4))

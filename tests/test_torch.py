@@ -23,6 +23,8 @@ TORCH = {
     "softmax": lambda t, p: torch.softmax(t, -1),
     "log_softmax": lambda t, p: torch.log_softmax(t, -1),
     "softmin": lambda t, p: F.softmin(t, -1),
+    "glu": lambda t, p: F.glu(t, -1),
+    "maxout": lambda t, p: t.unflatten(-1, (-1, p["pieces"])).max(-1).values,   # no torch maxout
     # ---- piecewise-linear catalogue ----
     "relu6": lambda t, p: F.relu6(t),
     "hardsigmoid": lambda t, p: F.hardsigmoid(t),
@@ -128,3 +130,28 @@ def test_log_softmax_softmin_against_torch(name, axis, dtype):
     tol = dict(rtol=1e-5, atol=1e-6) if dtype == np.float32 else dict(rtol=1e-12, atol=1e-14)
     np.testing.assert_allclose(y, ty.detach().numpy(), **tol)
     np.testing.assert_allclose(getattr(fa, name + "_backward")(g, y=y, axis=axis), t.grad.numpy(), **tol)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["float32", "float64"])
+@pytest.mark.parametrize("axis", [0, 1, -1])
+def test_glu_maxout_against_torch(axis, dtype):
+    x = (np.random.default_rng(16).standard_normal((6, 4, 12)) * 4).astype(dtype)
+    x[0, 0, :4] = 1.5                                   # ties: the first one wins in both
+    # PyTorch's glu backward forms sigma(b)(1 - sigma(b)), absolute error ~eps*|g a|
+    tol = dict(rtol=2e-6, atol=4e-6) if dtype == np.float32 else dict(rtol=1e-14, atol=1e-14)
+    for name in ("glu", "maxout"):
+        t = torch.from_numpy(x.copy()).requires_grad_(True)
+        if name == "glu":
+            ty, kw = F.glu(t, axis), {}
+        else:
+            ty, kw = torch.movedim(torch.movedim(t, axis, -1).unflatten(-1, (-1, 2)).max(-1).values, -1, axis), \
+                {"pieces": 2}
+        g = np.random.default_rng(17).standard_normal(ty.shape).astype(dtype)
+        ty.backward(torch.from_numpy(g))
+        y = getattr(fa, name)(x, axis=axis, **kw)
+        np.testing.assert_allclose(y, ty.detach().numpy(), **tol)
+        gx = getattr(fa, name + "_backward")(g, x, axis=axis, **kw)
+        if name == "maxout":
+            np.testing.assert_array_equal(y, ty.detach().numpy())
+            np.testing.assert_array_equal(gx, t.grad.numpy())
+        np.testing.assert_allclose(gx, t.grad.numpy(), **tol)

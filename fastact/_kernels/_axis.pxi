@@ -260,6 +260,85 @@ cdef inline void _negate_row(const floating* x, floating* y, Py_ssize_t k, Py_ss
             y[j * inner + c0 + c] = -x[j * inner + c0 + c]
 
 
+# ---- glu and maxout (ops 6-9): the output's axis is shorter than x's ----
+# Seen as (outer, K, inner) for x; one work item is one outer index.
+
+# glu: a = first half, b = second half; each half is a contiguous block of
+# h = K/2 * inner elements within the outer slice.
+cdef inline void _glu_item(const floating* x, floating* y, Py_ssize_t h) noexcept nogil:
+    cdef Py_ssize_t t
+    for t in range(h):
+        y[t] = x[t] * sigmoid_fwd(x[h + t])
+
+
+# d/da = sigma(b); d/db = a sigma(b) sigma(-b) (no 1 - sigma(b)).  out has x's
+# shape and may be x itself: each position is read before it is written.
+cdef inline void _glu_bwd_item(const floating* g, const floating* x, floating* out,
+                               Py_ssize_t h) noexcept nogil:
+    cdef Py_ssize_t t
+    cdef floating a, b
+    for t in range(h):
+        a = x[t]
+        b = x[h + t]
+        out[t] = g[t] * sigmoid_fwd(b)
+        out[h + t] = sigmoid_bwd_x(g[t] * a, b)
+
+
+# maxout: groups of p consecutive entries along the axis; the first maximum
+# wins on ties, and a nan in a group makes its output nan (routed to the
+# first nan), as torch.max.
+cdef inline Py_ssize_t _group_argmax(const floating* x, Py_ssize_t p, Py_ssize_t stride) noexcept nogil:
+    cdef Py_ssize_t r, best = 0
+    cdef floating m = x[0], v
+    if m != m:
+        return 0
+    for r in range(1, p):
+        v = x[r * stride]
+        if v != v:
+            return r
+        if v > m:
+            m = v
+            best = r
+    return best
+
+
+cdef inline void _maxout_item(const floating* x, floating* y, Py_ssize_t k, Py_ssize_t inner,
+                              Py_ssize_t p) noexcept nogil:
+    cdef Py_ssize_t q, i, base
+    for q in range(k // p):
+        for i in range(inner):
+            base = q * p * inner + i
+            y[q * inner + i] = x[base + _group_argmax(x + base, p, inner) * inner]
+
+
+cdef inline void _maxout_bwd_item(const floating* g, const floating* x, floating* out,
+                                  Py_ssize_t k, Py_ssize_t inner, Py_ssize_t p) noexcept nogil:
+    cdef Py_ssize_t q, i, r, base, best
+    cdef floating gv
+    for q in range(k // p):
+        for i in range(inner):
+            base = q * p * inner + i
+            best = _group_argmax(x + base, p, inner)
+            gv = g[q * inner + i]
+            for r in range(p):
+                out[base + r * inner] = gv if r == best else <floating>0.0
+
+
+cdef inline void _shaped_item(int op, const floating* a, const floating* b, floating* out,
+                              Py_ssize_t k, Py_ssize_t inner, Py_ssize_t p, Py_ssize_t o) noexcept nogil:
+    # op 6: out = glu(a); 7: out = glu_backward(g=a, x=b); 8: out = maxout(a, p);
+    # 9: out = maxout_backward(g=a, x=b, p).  The short array is a (6, 8: out).
+    cdef Py_ssize_t full = k * inner, ns = (k // p) * inner
+    if op == 6:
+        _glu_item(a + o * full, out + o * ns, ns)
+    elif op == 7:
+        _glu_bwd_item(a + o * ns, b + o * full, out + o * full, ns)
+    elif op == 8:
+        _maxout_item(a + o * full, out + o * ns, k, inner, p)
+    else:
+        _maxout_bwd_item(a + o * ns, b + o * full, out + o * full, k, inner, p)
+
+
 # One work item: an outer index and a block of columns.
 cdef inline void _axis_item(int op, const floating* a, const floating* b, floating* out,
                             Py_ssize_t k, Py_ssize_t inner, Py_ssize_t item) noexcept nogil:
@@ -294,12 +373,22 @@ cdef inline void _axis_item(int op, const floating* a, const floating* b, floati
 
 
 cdef void _axis_run(int op, const floating* a, const floating* b, floating* out,
-                    Py_ssize_t outer, Py_ssize_t k, Py_ssize_t inner) noexcept nogil:
+                    Py_ssize_t outer, Py_ssize_t k, Py_ssize_t inner, Py_ssize_t p) noexcept nogil:
     cdef Py_ssize_t items = outer * ((inner + COLS - 1) // COLS)
     cdef int nt = _threads_for(outer * k * inner)
     cdef Py_ssize_t i
+    if op >= 6:                         # glu, maxout: one outer slice per item
+        items = outer
     if nt > items:
         nt = <int>items if items > 1 else 1
+    if op >= 6:
+        if nt <= 1:
+            for i in range(items):
+                _shaped_item(op, a, b, out, k, inner, p, i)
+        else:
+            for i in prange(items, num_threads=nt, schedule="static"):
+                _shaped_item(op, a, b, out, k, inner, p, i)
+        return
     if nt <= 1:
         for i in range(items):
             _axis_item(op, a, b, out, k, inner, i)
@@ -309,14 +398,18 @@ cdef void _axis_run(int op, const floating* a, const floating* b, floating* out,
 
 
 AXIS_OPS = {"softmax": 0, "softmax_backward": 1, "log_softmax": 2, "log_softmax_backward": 3,
-            "softmin": 4, "softmin_backward": 5}
+            "softmin": 4, "softmin_backward": 5, "glu": 6, "glu_backward": 7,
+            "maxout": 8, "maxout_backward": 9}
 
 
-def axis_apply(int op, a, b, out, Py_ssize_t outer, Py_ssize_t k, Py_ssize_t inner):
+def axis_apply(int op, a, b, out, Py_ssize_t outer, Py_ssize_t k, Py_ssize_t inner, Py_ssize_t p=1):
     """Run axis op `op` on C-contiguous arrays of one dtype (checked by _api).
 
     op 0: out = softmax(a); op 1: out = softmax_backward(g=a, y=b); ops 2, 3:
     log_softmax and its backward; ops 4, 5: softmin and its backward.
+    Ops 6-9 (glu, glu_backward(g=a, x=b), maxout, maxout_backward(g=a, x=b))
+    take k, inner of x, and p = 2 (glu) or pieces; out has x's shape for the
+    backwards (it may be x itself), k/p along the axis for the forwards.
     In place is allowed (out may be a or b): each row is read before written.
     """
     cdef cnp.ndarray aa = <cnp.ndarray?>a
@@ -326,11 +419,11 @@ def axis_apply(int op, a, b, out, Py_ssize_t outer, Py_ssize_t k, Py_ssize_t inn
     if typenum == cnp.NPY_FLOAT:
         with nogil:
             _axis_run(op, <const float*>cnp.PyArray_DATA(aa), <const float*>cnp.PyArray_DATA(ba),
-                      <float*>cnp.PyArray_DATA(oa), outer, k, inner)
+                      <float*>cnp.PyArray_DATA(oa), outer, k, inner, p)
     else:
         with nogil:
             _axis_run(op, <const double*>cnp.PyArray_DATA(aa), <const double*>cnp.PyArray_DATA(ba),
-                      <double*>cnp.PyArray_DATA(oa), outer, k, inner)
+                      <double*>cnp.PyArray_DATA(oa), outer, k, inner, p)
     return out
 
 
