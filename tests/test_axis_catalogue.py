@@ -148,7 +148,7 @@ def _maxout_ref(x, pieces, axis):
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["float32", "float64"])
 @pytest.mark.parametrize("axis", [0, 1, 2, -1])
-def test_glu_values_and_finite_differences(build, nthreads, dtype, axis):
+def test_glu_values_and_finite_differences(build, dtype, axis):
     rng = np.random.default_rng(8)
     x = rng.standard_normal((4, 6, 2)).astype(dtype) * 3
     y = fa.glu(x, axis=axis)
@@ -175,7 +175,7 @@ def test_glu_gradient_uses_sigmoid_of_minus_b():
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["float32", "float64"])
 @pytest.mark.parametrize("axis", [0, 1, 2, -1])
-def test_maxout_values_and_finite_differences(build, nthreads, dtype, axis):
+def test_maxout_values_and_finite_differences(build, dtype, axis):
     rng = np.random.default_rng(9)
     x = rng.standard_normal((6, 3, 6)).astype(dtype)
     for pieces in [p for p in (1, 2, 3) if x.shape[axis] % p == 0]:
@@ -187,6 +187,24 @@ def test_maxout_values_and_finite_differences(build, nthreads, dtype, axis):
         x64, g64 = x.astype(np.float64), g.astype(np.float64)
         np.testing.assert_allclose(gx, _fd(lambda v: fa.maxout(v, pieces, axis=axis), x64, g64),
                                    rtol=1e-6, atol=1e-8)
+
+
+@pytest.mark.parametrize("axis", [0, 1, 2])
+def test_glu_maxout_threads_agree(build, axis):
+    x = np.random.default_rng(12).standard_normal((40, 30, 24))
+    with fa.threads(1):
+        one = [fa.glu(x, axis=axis), fa.maxout(x, 2, axis=axis), fa.glu_backward(fa.glu(x, axis=axis), x, axis=axis)]
+    with fa.threads(max(2, fa._threads.available_cpus())):
+        mod = fa._dispatch.active_module()
+        old = mod.get_parallel_min()
+        mod.set_parallel_min(64)
+        try:
+            many = [fa.glu(x, axis=axis), fa.maxout(x, 2, axis=axis),
+                    fa.glu_backward(fa.glu(x, axis=axis), x, axis=axis)]
+        finally:
+            mod.set_parallel_min(old)
+    for a, b in zip(one, many):
+        np.testing.assert_array_equal(a, b)
 
 
 def test_maxout_ties_and_nan():
