@@ -23,6 +23,9 @@ def derivative(name: str, x, **params):
 
     For softmax, the diagonal of the Jacobian along `axis`, y_i (1 - y_i);
     for log_softmax 1 - softmax(x)_i, for softmin -y_i (1 - y_i).
+    prelu: grad_x for a unit grad (weight= as in prelu, 0.25 if not given);
+    rrelu: the eval-mode derivative (slope (lower + upper)/2).  glu and maxout
+    have none (their output is shorter than x): ValueError.
     Required parameters not given (threshold's threshold and value) take the
     registry's example values (``Param.example``).
     """
@@ -38,6 +41,12 @@ def derivative(name: str, x, **params):
                          f"{'glu([x, x])' if rec.name == 'glu' else 'maxout([x, 0], pieces=2)'})")
     params = {**{p.name: p.example for p in rec.params if p.required}, **params}
     forward = getattr(fastact, rec.name)
+    backward = getattr(fastact, rec.name + "_backward")
+    if rec.kind == "prelu":             # grad_x for a unit grad; weight 0.25 unless given
+        a = np.asarray(x)
+        w = params.get("weight", rec.extra["example"]["weight"])
+        ones = np.ones(a.shape, dtype=a.dtype if a.dtype.kind == "f" else np.float64)
+        return backward(ones, a, w)[0]
     backward = getattr(fastact, rec.name + "_backward")
     if rec.kind == "softmax":
         y = forward(x, **params)

@@ -212,6 +212,43 @@ ACTIVATIONS = (
                "fastact.derivative is not defined for it (the output is shorter than x): "
                "fastact.plot draws maxout([x, 0], pieces=2) = max(x, 0)."),
     ),
+    # ---- with weights or randomness: prelu, rrelu (their own kinds) ----
+    Activation(
+        name="prelu", kind="prelu",
+        summary="Parametric ReLU: a learned slope per channel.",
+        formula="prelu(x, weight) = x if x > 0 else weight[c] * x, c the channel (axis 1)",
+        gradient=("grad_x = g where x > 0, else weight[c] * g; grad_weight[c] = sum over all "
+                  "but the channel axis of (x * g where x <= 0)"),
+        backward_from=("x",),
+        extra={"example": {"weight": 0.25}},
+        notes=("As torch.nn.functional.prelu: the channel axis is axis 1 for ndim >= 2; an "
+               "input with fewer dimensions has one channel. weight has 1 entry (used for "
+               "every channel) or one per channel, else ValueError; it is converted to x's "
+               "dtype. prelu_backward(grad, x, weight) returns (grad_x, grad_weight), "
+               "grad_weight of weight's shape (summed in the array's precision, so it "
+               "agrees with PyTorch to rounding, not bit for bit). torch.nn.PReLU starts "
+               "weight at 0.25. fastact.derivative('prelu', x, weight=w) is grad_x for a "
+               "unit grad (weight 0.25 if not given). " + _NAN_NOTE),
+    ),
+    Activation(
+        name="rrelu", kind="rrelu",
+        summary="Randomized leaky ReLU.",
+        formula=("rrelu(x) = x if x > 0 else a * x; a = (lower + upper) / 2 in eval mode, "
+                 "a ~ U(lower, upper) per element when training"),
+        gradient="g where x > 0, else a * g (the same a as the forward)",
+        backward_from=("x",),
+        params=(Param("lower", 1.0 / 8.0, "lower bound of the random slope"),
+                Param("upper", 1.0 / 3.0, "upper bound of the random slope")),
+        constraints=(("lower <= upper", "lower", "must be <= upper"),),
+        notes=("Defaults as torch.nn.functional.rrelu (eval mode: leaky_relu with slope "
+               "(lower + upper)/2, bit for bit as PyTorch). training=True draws the slopes "
+               "from rng= (a numpy.random.Generator, or an int seed for "
+               "numpy.random.default_rng); without rng it is a ValueError: fastact never "
+               "draws from a global RNG. return_noise=True returns (y, noise), noise the "
+               "per-element slope (1 where x > 0) in x's dtype; pass it to "
+               "rrelu_backward(grad, x, noise=noise) so that the backward uses the same "
+               "slopes. The draws cannot equal PyTorch's (a different generator). " + _NAN_NOTE),
+    ),
     # ---- piecewise-linear catalogue (relu6 ... threshold) ----
     Activation(
         name="relu6", kind="elementwise",

@@ -58,7 +58,8 @@ def curves(name, x=None, **params):
     rec = _record(name)
     x = _grid(x)
     # required parameters (threshold's) not given take the registry's examples
-    params = {**{p.name: p.example for p in rec.params if p.required}, **params}
+    params = {**{p.name: p.example for p in rec.params if p.required},
+              **rec.extra.get("example", {}), **params}      # prelu's weight
     forward = getattr(fastact, rec.name)
     if rec.kind == "softmax":
         pairs = np.stack([x, np.zeros_like(x)], axis=-1)
@@ -84,7 +85,7 @@ def curves(name, x=None, **params):
 def title(name, **params):
     """The axes title: the name and every parameter's value (defaults filled in)."""
     rec = _record(name)
-    values = {**rec.examples, **params}
+    values = {**rec.examples, **rec.extra.get("example", {}), **params}
     if rec.kind == "softmax":
         return f"{rec.name}([x, 0])[0]"
     if rec.name == "glu":

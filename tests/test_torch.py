@@ -24,6 +24,8 @@ TORCH = {
     "log_softmax": lambda t, p: torch.log_softmax(t, -1),
     "softmin": lambda t, p: F.softmin(t, -1),
     "glu": lambda t, p: F.glu(t, -1),
+    "prelu": lambda t, p: F.prelu(t, torch.tensor([0.25], dtype=t.dtype)),
+    "rrelu": lambda t, p: F.rrelu(t, p["lower"], p["upper"], training=False),
     "maxout": lambda t, p: t.unflatten(-1, (-1, p["pieces"])).max(-1).values,   # no torch maxout
     # ---- piecewise-linear catalogue ----
     "relu6": lambda t, p: F.relu6(t),

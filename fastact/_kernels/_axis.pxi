@@ -324,8 +324,38 @@ cdef inline void _maxout_bwd_item(const floating* g, const floating* x, floating
                 out[base + r * inner] = gv if r == best else <floating>0.0
 
 
+# ---- prelu (ops 10, 11): one slope per channel, the channel axis of length k ----
+
+cdef inline void _prelu_item(const floating* x, const floating* w, floating* out,
+                             Py_ssize_t k, Py_ssize_t inner) noexcept nogil:
+    cdef Py_ssize_t c, i
+    cdef floating wc
+    for c in range(k):
+        wc = w[c]
+        for i in range(inner):
+            out[c * inner + i] = leaky_relu_fwd(x[c * inner + i], wc)
+
+
+# grad_x = g where x > 0, else w g (nan at x = nan, as leaky_relu_backward).
+cdef inline void _prelu_bwd_item(const floating* g, const floating* x, const floating* w,
+                                 floating* out, Py_ssize_t k, Py_ssize_t inner) noexcept nogil:
+    cdef Py_ssize_t c, i
+    cdef floating wc
+    for c in range(k):
+        wc = w[c]
+        for i in range(inner):
+            out[c * inner + i] = leaky_relu_bwd_x(g[c * inner + i], x[c * inner + i], wc)
+
+
 cdef inline void _shaped_item(int op, const floating* a, const floating* b, floating* out,
-                              Py_ssize_t k, Py_ssize_t inner, Py_ssize_t p, Py_ssize_t o) noexcept nogil:
+                              Py_ssize_t k, Py_ssize_t inner, Py_ssize_t p, Py_ssize_t o,
+                              const floating* w) noexcept nogil:
+    if op == 10:
+        _prelu_item(a + o * k * inner, w, out + o * k * inner, k, inner)
+        return
+    if op == 11:
+        _prelu_bwd_item(a + o * k * inner, b + o * k * inner, w, out + o * k * inner, k, inner)
+        return
     # op 6: out = glu(a); 7: out = glu_backward(g=a, x=b); 8: out = maxout(a, p);
     # 9: out = maxout_backward(g=a, x=b, p).  The short array is a (6, 8: out).
     cdef Py_ssize_t full = k * inner, ns = (k // p) * inner
@@ -373,7 +403,8 @@ cdef inline void _axis_item(int op, const floating* a, const floating* b, floati
 
 
 cdef void _axis_run(int op, const floating* a, const floating* b, floating* out,
-                    Py_ssize_t outer, Py_ssize_t k, Py_ssize_t inner, Py_ssize_t p) noexcept nogil:
+                    Py_ssize_t outer, Py_ssize_t k, Py_ssize_t inner, Py_ssize_t p,
+                    const floating* w) noexcept nogil:
     cdef Py_ssize_t items = outer * ((inner + COLS - 1) // COLS)
     cdef int nt = _threads_for(outer * k * inner)
     cdef Py_ssize_t i
@@ -384,10 +415,10 @@ cdef void _axis_run(int op, const floating* a, const floating* b, floating* out,
     if op >= 6:
         if nt <= 1:
             for i in range(items):
-                _shaped_item(op, a, b, out, k, inner, p, i)
+                _shaped_item(op, a, b, out, k, inner, p, i, w)
         else:
             for i in prange(items, num_threads=nt, schedule="static"):
-                _shaped_item(op, a, b, out, k, inner, p, i)
+                _shaped_item(op, a, b, out, k, inner, p, i, w)
         return
     if nt <= 1:
         for i in range(items):
@@ -399,10 +430,11 @@ cdef void _axis_run(int op, const floating* a, const floating* b, floating* out,
 
 AXIS_OPS = {"softmax": 0, "softmax_backward": 1, "log_softmax": 2, "log_softmax_backward": 3,
             "softmin": 4, "softmin_backward": 5, "glu": 6, "glu_backward": 7,
-            "maxout": 8, "maxout_backward": 9}
+            "maxout": 8, "maxout_backward": 9, "prelu": 10, "prelu_backward": 11}
 
 
-def axis_apply(int op, a, b, out, Py_ssize_t outer, Py_ssize_t k, Py_ssize_t inner, Py_ssize_t p=1):
+def axis_apply(int op, a, b, out, Py_ssize_t outer, Py_ssize_t k, Py_ssize_t inner, Py_ssize_t p=1,
+               w=None):
     """Run axis op `op` on C-contiguous arrays of one dtype (checked by _api).
 
     op 0: out = softmax(a); op 1: out = softmax_backward(g=a, y=b); ops 2, 3:
@@ -410,20 +442,25 @@ def axis_apply(int op, a, b, out, Py_ssize_t outer, Py_ssize_t k, Py_ssize_t inn
     Ops 6-9 (glu, glu_backward(g=a, x=b), maxout, maxout_backward(g=a, x=b))
     take k, inner of x, and p = 2 (glu) or pieces; out has x's shape for the
     backwards (it may be x itself), k/p along the axis for the forwards.
+    Ops 10, 11 (prelu(a), prelu_backward(g=a, x=b)) take w, the k channel
+    slopes (C-contiguous, the same dtype).
     In place is allowed (out may be a or b): each row is read before written.
     """
     cdef cnp.ndarray aa = <cnp.ndarray?>a
     cdef cnp.ndarray oa = <cnp.ndarray?>out
     cdef cnp.ndarray ba = <cnp.ndarray?>(b if b is not None else a)
+    cdef cnp.ndarray wa = <cnp.ndarray?>(w if w is not None else a)
     cdef int typenum = cnp.PyArray_TYPE(aa)
     if typenum == cnp.NPY_FLOAT:
         with nogil:
             _axis_run(op, <const float*>cnp.PyArray_DATA(aa), <const float*>cnp.PyArray_DATA(ba),
-                      <float*>cnp.PyArray_DATA(oa), outer, k, inner, p)
+                      <float*>cnp.PyArray_DATA(oa), outer, k, inner, p,
+                      <const float*>cnp.PyArray_DATA(wa))
     else:
         with nogil:
             _axis_run(op, <const double*>cnp.PyArray_DATA(aa), <const double*>cnp.PyArray_DATA(ba),
-                      <double*>cnp.PyArray_DATA(oa), outer, k, inner, p)
+                      <double*>cnp.PyArray_DATA(oa), outer, k, inner, p,
+                      <const double*>cnp.PyArray_DATA(wa))
     return out
 
 
