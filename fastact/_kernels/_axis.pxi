@@ -182,15 +182,36 @@ cdef inline double _log_sum(double s, double c) noexcept nogil:
     return log1p((s - 1.0) + c)
 
 
+cdef inline double _row_expsum(const floating* x, Py_ssize_t k, floating m, double* c) noexcept nogil:
+    """sum_j e^(x_j - m) as s + c[0], compensated in LANES independent lanes
+    (vectorizes; x is only read, so log_softmax works in place)."""
+    cdef double acc[LANES]
+    cdef double comp[LANES]
+    cdef Py_ssize_t j, l, full = k - k % LANES
+    cdef double s = 0.0
+    c[0] = 0.0
+    for l in range(LANES):
+        acc[l] = 0.0
+        comp[l] = 0.0
+    for j in range(0, full, LANES):
+        for l in range(LANES):
+            _add_compensated(&acc[l], &comp[l], <double>_exp_diff(x[j + l], m))
+    for j in range(full, k):
+        _add_compensated(&s, c, <double>_exp_diff(x[j], m))
+    for l in range(LANES):
+        _add_compensated(&s, c, acc[l])
+        c[0] += comp[l]
+    return s
+
+
 cdef inline void _log_softmax_row(const floating* x, floating* y, Py_ssize_t k) noexcept nogil:
     # y = (x - m) - log(sum e^(x - m)); for float32 the difference is taken in
     # double (exact), then rounded once.  The terms are summed compensated in
     # both precisions (the log1p form needs the tail below the 1).
     cdef floating m = _row_max(x, k)
-    cdef double s = 0.0, c = 0.0, lse
+    cdef double s, c, lse
     cdef Py_ssize_t j
-    for j in range(k):
-        _add_compensated(&s, &c, <double>_exp_diff(x[j], m))
+    s = _row_expsum(x, k, m, &c)
     lse = _log_sum(s, c)
     for j in range(k):
         y[j] = <floating>((<double>x[j] - <double>m) - lse)
@@ -225,8 +246,20 @@ cdef inline void _log_softmax_cols(const floating* x, floating* y, Py_ssize_t k,
 # g - e^y * sum(g): the gradient of log_softmax from its output.
 cdef inline void _log_softmax_bwd_row(const floating* g, const floating* y, floating* out,
                                       Py_ssize_t k) noexcept nogil:
-    cdef floating d = <floating>_row_sum(g, k)
-    cdef Py_ssize_t j
+    # sum(g) in double lanes, as softmax's sum(g y) (_row_dot)
+    cdef double acc[LANES]
+    cdef Py_ssize_t j, l, full = k - k % LANES
+    cdef double t = 0.0
+    for l in range(LANES):
+        acc[l] = 0.0
+    for j in range(0, full, LANES):
+        for l in range(LANES):
+            acc[l] += <double>g[j + l]
+    for j in range(full, k):
+        t += <double>g[j]
+    for l in range(LANES):
+        t += acc[l]
+    cdef floating d = <floating>t
     for j in range(k):
         out[j] = g[j] - exp_(y[j]) * d
 
