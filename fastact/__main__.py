@@ -26,9 +26,12 @@ def _demo(args):
           f"scale a gradient by at most 0.25**10 = {0.25 ** 10:.3e}")
     v = np.array([-3.0, -1.0, -0.0, 0.0, 1.0, 3.0], dtype=np.float32)
     print(f"\nv = {v}")
-    for name in fa.activations():
-        y = getattr(fa, name)(v)
-        d = fa.derivative(name, v)
+    for name, rec in fa.activations().items():
+        if rec.kind not in ("elementwise", "softmax"):
+            continue                    # glu, maxout, prelu, rrelu: not f(v) of v alone
+        kw = {p.name: p.example for p in rec.params if p.required}
+        y = getattr(fa, name)(v, **kw)
+        d = fa.derivative(name, v, **kw)
         print(f"{name:>12}(v) = {y}\n{name + chr(39):>12}(v) = {d}")
     print("\nbackward in place:  g = np.ones(3); fa.relu_backward(g, [-1., 0., 2.], out=g) ->",
           fa.relu_backward(np.ones(3), [-1.0, 0.0, 2.0], out=np.ones(3)))

@@ -244,12 +244,196 @@ def axis_backward(rec: Activation, op: int, g, y, axis, out):
     return _axis_run(fname, op, [ga, ya], out, axis, rdtype)
 
 
+# ------------------------------- along an axis, changing its length (glu) --
+
+def _shaped_setup(rec, fname, shape, axis, params):
+    """(axis, outer, k, inner, p, output shape) for glu/maxout on x of `shape`."""
+    ax = _axis(fname, axis, len(shape))
+    shp = shape if shape else (1,)
+    k = shp[ax]
+    env = {"k": k, **params}
+    cond, pname, why = rec.extra["k_requires"]
+    if not eval(cond, {}, env):
+        what = f"axis {axis} (length {k})" if pname == "axis" else f"{pname}={params[pname]!r}"
+        raise ValueError(f"{fname}: {what}: {why}" if pname == "axis" else
+                         f"{fname}: {pname} {why}, got {what} for an axis of length {k}")
+    out_k = eval(rec.extra["out_len"], {}, env)
+    p = k // out_k if out_k else max(1, int(params.get("pieces", 2)))
+    out_shape = shp[:ax] + (out_k,) + shp[ax + 1:]
+    return ax, math.prod(shp[:ax]), k, math.prod(shp[ax + 1:]), p, out_shape
+
+
+def axis_x_forward(rec: Activation, op: int, x, axis, out, params):
+    fname = rec.name
+    a, rdtype = _as_array(fname, "x", x)
+    if a.ndim == 0:
+        raise ValueError(f"{fname}: x must have at least one dimension")
+    ax, outer, k, inner, p, out_shape = _shaped_setup(rec, fname, a.shape, axis, params)
+    if out is not None:
+        _check_out(fname, out, out_shape, rdtype)
+    cdt = _compute_dtype(rdtype)
+    c = _prepare(a, cdt, out, order="C")
+    direct = out is not None and out.dtype == cdt and out.flags.c_contiguous
+    res = out if direct else np.empty(out_shape, dtype=cdt)
+    if res.size:
+        _K.axis_apply(op, c, None, res, outer, k, inner, p)
+    return _finish(res, rdtype, out, False)
+
+
+def axis_x_backward(rec: Activation, op: int, g, x, axis, out, params):
+    fname = rec.name + "_backward"
+    ga, gdt = _as_array(fname, "grad", g)
+    xa, xdt = _as_array(fname, "x", x)
+    if xa.ndim == 0:
+        raise ValueError(f"{fname}: x must have at least one dimension")
+    ax, outer, k, inner, p, out_shape = _shaped_setup(rec, fname, xa.shape, axis, params)
+    if ga.shape != out_shape:
+        raise ValueError(f"{fname}: grad has shape {ga.shape}; expected {out_shape}, the shape of "
+                         f"{rec.name}(x) for x of shape {xa.shape}")
+    rdtype = np.result_type(gdt, xdt)
+    if out is not None:
+        _check_out(fname, out, xa.shape, rdtype)
+    cdt = _compute_dtype(rdtype)
+    gc = _prepare(ga, cdt, out, order="C")
+    xc = _prepare(xa, cdt, out, order="C")
+    direct = out is not None and out.dtype == cdt and out.flags.c_contiguous
+    res = out if direct else np.empty(xa.shape, dtype=cdt)
+    if res.size:
+        _K.axis_apply(op, gc, xc, res, outer, k, inner, p)
+    return _finish(res, rdtype, out, False)
+
+
+# ------------------------------------------------------- prelu and rrelu --
+
+def _prelu_setup(fname, x, weight, out, g=None):
+    xa, xdt = _as_array(fname, "x", x)
+    if weight is None:
+        raise TypeError(f"{fname}: weight is required")
+    wa, wdt = _as_array(fname, "weight", weight)
+    rdtype = xdt
+    if g is not None:
+        ga, gdt = _as_array(fname, "grad", g)
+        if ga.shape != xa.shape:
+            raise ValueError(f"{fname}: grad has shape {ga.shape} but x has shape {xa.shape}; "
+                             f"they must be equal")
+        rdtype = np.result_type(gdt, xdt)
+    channels = xa.shape[1] if xa.ndim >= 2 else 1
+    if wa.size != 1 and wa.size != channels:
+        raise ValueError(f"{fname}: weight has {wa.size} entries; expected 1 or {channels}, the "
+                         f"number of channels (axis 1 of x with shape {xa.shape})"
+                         if xa.ndim >= 2 else
+                         f"{fname}: weight has {wa.size} entries; expected 1 (x has {xa.ndim} "
+                         f"dimensions, so no channel axis)")
+    if out is not None:
+        _check_out(fname, out, xa.shape, rdtype)
+    cdt = _compute_dtype(rdtype)
+    w = np.ascontiguousarray(np.broadcast_to(wa.reshape(-1).astype(cdt, copy=False), (channels,)))
+    shp = xa.shape if xa.ndim else (1,)
+    outer, inner = (shp[0], math.prod(shp[2:])) if xa.ndim >= 2 else (1, shp[0])
+    if xa.ndim < 2:
+        outer, channels, inner = 1, 1, math.prod(shp)
+    arrays = [_prepare(xa, cdt, out, order="C")]
+    if g is not None:
+        arrays.insert(0, _prepare(ga, cdt, out, order="C"))
+    return arrays, w, wa, rdtype, cdt, (outer, channels, inner), xa.ndim == 0 and out is None
+
+
+def prelu_forward(rec: Activation, x, weight, out):
+    fname = rec.name
+    (xc,), w, _, rdtype, cdt, (outer, k, inner), scalar = _prelu_setup(fname, x, weight, out)
+    direct = out is not None and out.dtype == cdt and out.flags.c_contiguous
+    res = out if direct else np.empty(xc.shape, dtype=cdt)
+    if res.size:
+        _K.axis_apply(10, xc.reshape(-1), None, res.reshape(-1) if res.flags.c_contiguous else res,
+                      outer, k, inner, 1, w)
+    return _finish(res, rdtype, out, scalar)
+
+
+def prelu_backward(rec: Activation, g, x, weight, out):
+    """(grad_x, grad_weight); grad_weight has weight's shape and x's dtype."""
+    fname = rec.name + "_backward"
+    (gc, xc), w, wa, rdtype, cdt, (outer, k, inner), scalar = _prelu_setup(fname, x, weight, out, g)
+    direct = out is not None and out.dtype == cdt and out.flags.c_contiguous
+    # grad_weight first: out may be x itself
+    contrib = np.where(xc > 0, cdt.type(0), xc * gc).reshape(outer, k, inner)
+    gw = contrib.sum(axis=(0, 2))
+    gw = gw.sum(keepdims=True) if wa.size == 1 and k > 1 else gw
+    res = out if direct else np.empty(xc.shape, dtype=cdt)
+    if res.size:
+        _K.axis_apply(11, gc.reshape(-1), xc.reshape(-1), res.reshape(-1), outer, k, inner, 1, w)
+    gw = gw.reshape(wa.shape).astype(rdtype)
+    return _finish(res, rdtype, out, scalar), gw
+
+
+def _generator(fname, rng):
+    if isinstance(rng, np.random.Generator):
+        return rng
+    if isinstance(rng, numbers.Integral) and not isinstance(rng, bool):
+        return np.random.default_rng(int(rng))
+    if rng is None:
+        raise ValueError(f"{fname}: training=True needs rng= (a numpy.random.Generator or an int "
+                         f"seed); fastact never draws from a global random state")
+    raise TypeError(f"{fname}: rng must be a numpy.random.Generator or an int seed, "
+                    f"got {type(rng).__name__}")
+
+
+def rrelu_forward(rec: Activation, x, params, training, rng, return_noise, out):
+    import fastact
+    fname = rec.name
+    lower, upper = params
+    if not training:
+        y = fastact.leaky_relu(x, (lower + upper) / 2, out=out)
+        if not return_noise:
+            return y
+        a, _ = _as_array(fname, "x", x)
+        cdt = _compute_dtype(np.asarray(y).dtype)
+        slope = np.array((lower + upper) / 2, dtype=cdt)
+        return y, np.where(a > 0, np.ones((), cdt), slope).astype(cdt)
+    gen = _generator(fname, rng)
+    a, rdtype = _as_array(fname, "x", x)
+    if out is not None:
+        _check_out(fname, out, a.shape, rdtype)
+    cdt = _compute_dtype(rdtype)
+    c = a.astype(cdt, copy=False)
+    draws = gen.uniform(lower, upper, size=c.shape).astype(cdt)
+    noise = np.where(c > 0, np.ones((), cdt), draws)
+    y = c * noise                                         # x > 0: x * 1 = x exactly
+    res = _finish(y, rdtype, out, c.ndim == 0 and out is None)
+    return (res, noise) if return_noise else res
+
+
+def rrelu_backward(rec: Activation, g, x, noise, params, training, out):
+    import fastact
+    fname = rec.name + "_backward"
+    lower, upper = params
+    if noise is None:
+        if training:
+            raise ValueError(f"{fname}: training=True needs noise= (the slopes the forward used: "
+                             f"rrelu(..., return_noise=True) returns them)")
+        return fastact.leaky_relu_backward(g, x, negative_slope=(lower + upper) / 2, out=out)
+    ga, gdt = _as_array(fname, "grad", g)
+    xa, xdt = _as_array(fname, "x", x)
+    na, ndt = _as_array(fname, "noise", noise)
+    if not ga.shape == xa.shape == na.shape:
+        raise ValueError(f"{fname}: grad, x and noise have shapes {ga.shape}, {xa.shape}, "
+                         f"{na.shape}; they must be equal")
+    rdtype = np.result_type(gdt, xdt)
+    if out is not None:
+        _check_out(fname, out, xa.shape, rdtype)
+    cdt = _compute_dtype(rdtype)
+    gc, xc, nc = (v.astype(cdt, copy=False) for v in (ga, xa, na))
+    r = np.where(np.isnan(xc), xc, gc * nc)               # nan at x = nan (semantics.md)
+    return _finish(r, rdtype, out, r.ndim == 0 and out is None)
+
+
 # -------------------------------------------------------------- parameters --
 
 def check_param(fname, param, value):
     """value as a float, or a TypeError/ValueError naming the parameter."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{fname}: {param.name} must be a real number, got {type(value).__name__}")
+    if param.integer and not isinstance(value, numbers.Integral):
+        raise TypeError(f"{fname}: {param.name} must be an int, got {type(value).__name__}")
     try:
         v = float(value)
     except OverflowError:               # an int beyond the double range
@@ -257,7 +441,13 @@ def check_param(fname, param, value):
     why = param.check(v)
     if why:
         raise ValueError(f"{fname}: {param.name} {why}, got {value!r}")
-    return v
+    return int(value) if param.integer else v
+
+
+def constraint_error(fname, pname, why, params):
+    """The ValueError for a condition across parameters (Activation.constraints)."""
+    got = ", ".join(f"{k}={v!r}" for k, v in params.items())
+    return ValueError(f"{fname}: {pname} {why}, got {got}")
 
 
 def which_error(fname, rec: Activation, x, y, params):

@@ -48,4 +48,41 @@ NUMPY = {
         "forward": lambda x, g, p: _softmax(x, p.get("axis", -1)),
         "y": lambda y, g, p: y * (g - (g * y).sum(axis=p.get("axis", -1), keepdims=True)),
     },
+    "log_softmax": {
+        "forward": lambda x, g, p: np.log(_softmax(x, p.get("axis", -1))),
+        "y": lambda y, g, p: g - np.exp(y) * g.sum(axis=p.get("axis", -1), keepdims=True),
+    },
+    "softmin": {
+        "forward": lambda x, g, p: _softmax(-x, p.get("axis", -1)),
+        "y": lambda y, g, p: -y * (g - (g * y).sum(axis=p.get("axis", -1), keepdims=True)),
+    },
+    # ---- piecewise-linear catalogue ----
+    "relu6": {
+        "forward": lambda x, g, p: np.clip(x, 0, 6),
+        "x": lambda x, g, p: g * ((x > 0) & (x < 6)),
+    },
+    "hardsigmoid": {
+        "forward": lambda x, g, p: np.clip(x + 3, 0, 6) / 6,
+        "x": lambda x, g, p: g * ((x > -3) & (x < 3)) / 6,
+    },
+    "hardswish": {
+        "forward": lambda x, g, p: x * np.clip(x + 3, 0, 6) / 6,
+        "x": lambda x, g, p: np.where(x <= -3, 0, np.where(x < 3, g * (2 * x + 3) / 6, g)),
+    },
+    "hardtanh": {
+        "forward": lambda x, g, p: np.clip(x, p["min_val"], p["max_val"]),
+        "x": lambda x, g, p: g * ((x > p["min_val"]) & (x < p["max_val"])),
+    },
+    "softshrink": {
+        "forward": lambda x, g, p: np.where(np.abs(x) > p["lambd"], x - np.sign(x) * p["lambd"], 0),
+        "x": lambda x, g, p: g * (np.abs(x) > p["lambd"]),
+    },
+    "hardshrink": {
+        "forward": lambda x, g, p: np.where(np.abs(x) > p["lambd"], x, 0),
+        "x": lambda x, g, p: g * (np.abs(x) > p["lambd"]),
+    },
+    "threshold": {
+        "forward": lambda x, g, p: np.where(x > p["threshold"], x, p["value"]),
+        "x": lambda x, g, p: g * (x > p["threshold"]),
+    },
 }

@@ -14,7 +14,20 @@ import textwrap
 from fastact import _api
 from fastact._registry import ACTIVATIONS, Activation
 
-_SOFTMAX_OPS = {"softmax": (0, 1)}
+_SOFTMAX_OPS = {"softmax": (0, 1), "log_softmax": (2, 3), "softmin": (4, 5)}
+_AXIS_X_OPS = {"glu": (6, 7), "maxout": (8, 9)}
+
+# Along an axis, changing its length (glu, maxout): the backward needs x.
+_AXIS_X = '''
+def {name}(x, {sig_params}axis=-1, *, out=None):
+    {checks}return _api.axis_x_forward(_REC, {op_fwd}, x, axis, out, {param_dict})
+
+def {name}_backward(grad, x=None, *, y=None, {sig_params}axis=-1, out=None):
+    {checks_b}if x is None or y is not None:
+        raise _api.which_error("{name}_backward", _REC, x, y, {param_dict})
+    return _api.axis_x_backward(_REC, {op_bwd}, grad, x, axis, out, {param_dict})
+'''
+
 
 _ELEMENTWISE = '''
 def {name}(x, {sig_params}*, out=None):
@@ -55,6 +68,29 @@ def {name}_backward(grad, x=None, *, y=None, axis=-1, out=None):
 '''
 
 
+# prelu: a weight array, backward returns (grad_x, grad_weight).
+_PRELU = '''
+def {name}(x, weight, *, out=None):
+    return _api.prelu_forward(_REC, x, weight, out)
+
+def {name}_backward(grad, x=None, weight=None, *, y=None, out=None):
+    if x is None or y is not None:
+        raise _api.which_error("{name}_backward", _REC, x, y, {{}})
+    return _api.prelu_backward(_REC, grad, x, weight, out)
+'''
+
+# rrelu: eval mode is leaky_relu; training draws slopes from an explicit RNG.
+_RRELU = '''
+def {name}(x, {sig_params}training=False, *, rng=None, return_noise=False, out=None):
+    {checks}return _api.rrelu_forward(_REC, x, {args_tuple_paren}, training, rng, return_noise, out)
+
+def {name}_backward(grad, x=None, *, y=None, noise=None, {sig_params}training=False, out=None):
+    {checks_b}if x is None or y is not None:
+        raise _api.which_error("{name}_backward", _REC, x, y, {param_dict})
+    return _api.rrelu_backward(_REC, grad, x, noise, {args_tuple_paren}, training, out)
+'''
+
+
 def _fast_check(p):
     """A cheap inline test that lets a valid float parameter through."""
     cond = [f"{p.name}.__class__ is float"]
@@ -73,7 +109,31 @@ def _source(rec: Activation, kid: int) -> str:
     names = [p.name for p in rec.params]
     checks = "".join(
         f"if not ({_fast_check(p)}):\n        {p.name} = _api.check_param(FNAME, _P[{i}], {p.name})\n    "
+        if not p.integer else
+        f"{p.name} = _api.check_param(FNAME, _P[{i}], {p.name})\n    "
         for i, p in enumerate(rec.params))
+    checks += "".join(
+        f"if not ({cond}):\n        raise _api.constraint_error(FNAME, {pname!r}, {why!r}, "
+        f"{{{', '.join(f'{n!r}: {n}' for n in names)}}})\n    "
+        for cond, pname, why in rec.constraints)
+    if rec.kind == "prelu":
+        return _PRELU.format(name=rec.name)
+    if rec.kind == "rrelu":
+        return _RRELU.format(
+            name=rec.name, checks=checks.replace("FNAME", repr(rec.name)),
+            checks_b=checks.replace("FNAME", repr(rec.name + "_backward")),
+            sig_params="".join(f"{p.name}={p.default!r}, " for p in rec.params),
+            args_tuple_paren="(" + "".join(f"{n}, " for n in names) + ")",
+            param_dict="{" + ", ".join(f"{n!r}: {n}" for n in names) + "}")
+    if rec.kind == "axis_x":
+        op_fwd, op_bwd = _AXIS_X_OPS[rec.name]
+        return _AXIS_X.format(
+            name=rec.name, op_fwd=op_fwd, op_bwd=op_bwd,
+            checks=checks.replace("FNAME", repr(rec.name)),
+            checks_b=checks.replace("FNAME", repr(rec.name + "_backward")),
+            sig_params="".join(f"{p.name}, " if p.required else f"{p.name}={p.default!r}, "
+                               for p in rec.params),
+            param_dict="{" + ", ".join(f"{n!r}: {n}" for n in names) + "}")
     y_ok = "True"
     if "y" not in rec.backward_from:
         y_ok = "False"
@@ -82,7 +142,8 @@ def _source(rec: Activation, kid: int) -> str:
     return _ELEMENTWISE.format(
         name=rec.name, kid=kid, checks=checks.replace("FNAME", repr(rec.name)),
         checks_b=checks.replace("FNAME", repr(rec.name + "_backward")),
-        sig_params="".join(f"{p.name}={p.default!r}, " for p in rec.params),
+        sig_params="".join(f"{p.name}, " if p.required else f"{p.name}={p.default!r}, "
+                           for p in rec.params),
         args="".join(f", {n}" for n in names),
         args_tuple="".join(f"{n}, " for n in names),
         x_ok="True" if "x" in rec.backward_from else "False", y_ok=y_ok,
@@ -90,10 +151,25 @@ def _source(rec: Activation, kid: int) -> str:
 
 
 def _doc(rec: Activation, backward: bool) -> str:
-    params = "".join(f"\n    {p.name} : float, default {p.default!r}\n        {p.doc.capitalize()}; "
-                     f"{p.describe()}." for p in rec.params)
-    if rec.kind == "softmax":
-        params = "\n    axis : int, default -1\n        The axis along which the function is taken."
+    params = "".join(f"\n    {p.name} : {'int' if p.integer else 'float'}, {'required' if p.required else f'default {p.default!r}'}"
+                     f"\n        {p.doc.capitalize()}; {p.describe()}." for p in rec.params)
+    for cond, _, _ in rec.constraints:
+        params += f"\n    Requires {cond} (ValueError otherwise)."
+    if rec.kind in ("softmax", "axis_x"):
+        params += "\n    axis : int, default -1\n        The axis along which the function is taken."
+    if rec.kind == "prelu":
+        params = ("\n    weight : array_like\n        The slopes for x <= 0: 1 entry, or one per "
+                  "channel (axis 1 of x).")
+    if rec.kind == "rrelu":
+        params += ("\n    training : bool, default False\n        Draw a slope per element "
+                   "(True) or use (lower + upper)/2 (False).")
+        params += ("\n    noise : array_like, optional\n        The slopes rrelu(..., "
+                   "return_noise=True) returned; required after a training forward."
+                   if backward else
+                   "\n    rng : numpy.random.Generator or int, optional\n        Where the "
+                   "slopes are drawn from when training (required then)."
+                   "\n    return_noise : bool, default False\n        Also return the "
+                   "slopes used, (y, noise), for rrelu_backward.")
     if backward:
         src = {("x",): "x (the forward input) is required.",
                ("y",): "y= (the forward output) is required.",

@@ -21,17 +21,39 @@ def activations() -> dict:
 def derivative(name: str, x, **params):
     """dy/dx of activation `name` at x, elementwise (for plots and teaching).
 
-    For softmax, the diagonal of the Jacobian along `axis`, y_i (1 - y_i).
+    For softmax, the diagonal of the Jacobian along `axis`, y_i (1 - y_i);
+    for log_softmax 1 - softmax(x)_i, for softmin -y_i (1 - y_i).
+    prelu: grad_x for a unit grad (weight= as in prelu, 0.25 if not given);
+    rrelu: the eval-mode derivative (slope (lower + upper)/2).  glu and maxout
+    have none (their output is shorter than x): ValueError.
+    Required parameters not given (threshold's threshold and value) take the
+    registry's example values (``Param.example``).
     """
     import fastact
     rec = BY_NAME.get(name) if isinstance(name, str) else None
     if rec is None:
         raise ValueError(f"fastact.derivative: unknown activation {name!r}; "
                          f"expected one of {', '.join(sorted(BY_NAME))}")
+    if rec.kind == "axis_x":
+        raise ValueError(f"fastact.derivative: {rec.name} has no elementwise derivative: its output "
+                         f"is shorter than x along the axis, so dy/dx is not an array of x's shape; "
+                         f"use {rec.name}_backward(grad, x) (fastact.plot.curves draws "
+                         f"{'glu([x, x])' if rec.name == 'glu' else 'maxout([x, 0], pieces=2)'})")
+    params = {**{p.name: p.example for p in rec.params if p.required}, **params}
     forward = getattr(fastact, rec.name)
+    backward = getattr(fastact, rec.name + "_backward")
+    if rec.kind == "prelu":             # grad_x for a unit grad; weight 0.25 unless given
+        a = np.asarray(x)
+        w = params.get("weight", rec.extra["example"]["weight"])
+        ones = np.ones(a.shape, dtype=a.dtype if a.dtype.kind == "f" else np.float64)
+        return backward(ones, a, w)[0]
     backward = getattr(fastact, rec.name + "_backward")
     if rec.kind == "softmax":
         y = forward(x, **params)
+        if rec.name == "log_softmax":       # d y_i / d x_i = 1 - softmax_i
+            return -np.expm1(y)
+        if rec.name == "softmin":           # -y_i (1 - y_i)
+            return -(y * (1 - y))
         return y * (1 - y)
     a = np.asarray(x)
     ones = np.ones(a.shape, dtype=np.result_type(a.dtype, np.float16) if a.dtype.kind == "f" else np.float64)

@@ -19,7 +19,12 @@ REQUIRED = object()
 
 @dataclass(frozen=True)
 class Param:
-    """A float parameter: name, default (PyTorch's), and its allowed range."""
+    """A float parameter: name, default (PyTorch's), and its allowed range.
+
+    default may be REQUIRED (no default, as PyTorch's threshold); such
+    parameters come first in a record and carry an ``example`` value, which
+    the plots and ``fastact.derivative`` use when none is given.
+    """
 
     name: str
     default: float
@@ -28,6 +33,12 @@ class Param:
     high: float = math.inf
     low_open: bool = False
     nonzero: bool = False
+    example: float | None = None    # for REQUIRED parameters
+    integer: bool = False           # an int (maxout's pieces), not a float
+
+    @property
+    def required(self) -> bool:
+        return self.default is REQUIRED
 
     def describe(self) -> str:
         if self.low == -math.inf and self.high == math.inf:
@@ -40,6 +51,8 @@ class Param:
 
     def check(self, value) -> str | None:
         """Return why ``value`` is not allowed, or None."""
+        if self.integer and value != int(value):
+            return "must be an integer"
         if not math.isfinite(value):
             return "must be finite"
         if value < self.low or value > self.high or (self.low_open and value == self.low):
@@ -70,10 +83,20 @@ class Activation:
     y_requires: str | None = None     # e.g. "alpha >= 0"
     summary: str = ""
     extra: dict = field(default_factory=dict)
+    # Conditions across parameters: (Python expression over the params, the
+    # parameter an error names, why), e.g. ("min_val <= max_val", "min_val",
+    # "must be <= max_val").  Checked after each parameter's own range.
+    constraints: tuple = ()
 
     @property
     def defaults(self) -> dict:
-        return {p.name: p.default for p in self.params}
+        """The parameters that have a default, with it."""
+        return {p.name: p.default for p in self.params if not p.required}
+
+    @property
+    def examples(self) -> dict:
+        """Every parameter: its default, or its example value if it is required."""
+        return {p.name: (p.example if p.required else p.default) for p in self.params}
 
 
 _NAN_NOTE = ("At x = nan both directions return nan (PyTorch's backward of the "
@@ -136,7 +159,174 @@ ACTIVATIONS = (
         notes=("The row maximum is subtracted first, so large inputs do not overflow. "
                "A row containing nan, +inf, or only -inf gives nan, as PyTorch."),
     ),
+    # ---- along an axis: log_softmax, softmin ----
+    Activation(
+        name="log_softmax", kind="softmax",
+        summary="Log-softmax along an axis.",
+        formula="log_softmax(x)_i = x_i - max(x) - log(sum_j exp(x_j - max(x)))",
+        gradient="g - exp(y) * sum(g)  along the axis",
+        backward_from=("y",),
+        notes=("The sum is compensated and its log taken as log1p(sum - 1) (the maximum "
+               "term is exactly 1), so a row dominated by one entry keeps its tiny "
+               "log-probability; within a few ULP of the exact value. A row containing "
+               "nan, +inf, or only -inf gives nan, as PyTorch; a -inf entry gives -inf."),
+    ),
+    Activation(
+        name="softmin", kind="softmax",
+        summary="Softmin along an axis: softmax(-x).",
+        formula="softmin(x)_i = exp(-x_i + min(x)) / sum_j exp(-x_j + min(x))",
+        gradient="-(y * (g - sum(g * y)))  along the axis",
+        backward_from=("y",),
+        notes="softmax of -x (negation is exact), as torch.nn.functional.softmin.",
+    ),
+    # ---- along an axis, changing its length: glu, maxout (kind "axis_x":
+    # the backward needs x; extra["out_len"] is the output's axis length as
+    # an expression over k and the params, extra["k_requires"] (condition,
+    # parameter to name, why) the check on k) ----
+    Activation(
+        name="glu", kind="axis_x",
+        summary="Gated linear unit along an axis.",
+        formula="glu(x) = a * sigmoid(b), with a, b the first and second halves of x along axis",
+        gradient="d/da = sigmoid(b), d/db = a * sigmoid(b) * sigmoid(-b)",
+        backward_from=("x",),
+        extra={"out_len": "k // 2", "k_requires": ("k % 2 == 0", "axis", "must have an even length")},
+        notes=("As torch.nn.functional.glu (default axis -1). The backward takes grad "
+               "(the shape of the output) and x, and returns dL/dx in x's shape, the "
+               "concatenation [g sigmoid(b), g a sigmoid(b) sigmoid(-b)]; sigmoid(-b) is "
+               "evaluated directly, never as 1 - sigmoid(b). fastact.derivative is not "
+               "defined for it (the output is shorter than x): fastact.plot draws "
+               "glu([x, x]) = x sigmoid(x) and its total derivative."),
+    ),
+    Activation(
+        name="maxout", kind="axis_x",
+        summary="Maxout: the maximum over groups of `pieces` consecutive entries along an axis.",
+        formula="maxout(x)_q = max(x_{q*pieces}, ..., x_{q*pieces + pieces - 1})",
+        gradient="g routed to the arg-max of each group (the first one on ties)",
+        backward_from=("x",),
+        params=(Param("pieces", REQUIRED, "entries per group", low=1.0, integer=True, example=2),),
+        extra={"out_len": "k // pieces",
+               "k_requires": ("k % pieces == 0", "pieces", "must divide the axis length")},
+        notes=("Goodfellow et al. (2013). PyTorch has no maxout; fastact groups consecutive "
+               "entries (x.reshape(..., k // pieces, pieces, ...).max(axis)). A nan in a group "
+               "gives nan and receives the gradient (the first nan), as torch.max. "
+               "fastact.derivative is not defined for it (the output is shorter than x): "
+               "fastact.plot draws maxout([x, 0], pieces=2) = max(x, 0)."),
+    ),
+    # ---- with weights or randomness: prelu, rrelu (their own kinds) ----
+    Activation(
+        name="prelu", kind="prelu",
+        summary="Parametric ReLU: a learned slope per channel.",
+        formula="prelu(x, weight) = x if x > 0 else weight[c] * x, c the channel (axis 1)",
+        gradient=("grad_x = g where x > 0, else weight[c] * g; grad_weight[c] = sum over all "
+                  "but the channel axis of (x * g where x <= 0)"),
+        backward_from=("x",),
+        extra={"example": {"weight": 0.25}},
+        notes=("As torch.nn.functional.prelu: the channel axis is axis 1 for ndim >= 2; an "
+               "input with fewer dimensions has one channel. weight has 1 entry (used for "
+               "every channel) or one per channel, else ValueError; it is converted to x's "
+               "dtype. prelu_backward(grad, x, weight) returns (grad_x, grad_weight), "
+               "grad_weight of weight's shape (summed in the array's precision, so it "
+               "agrees with PyTorch to rounding, not bit for bit). torch.nn.PReLU starts "
+               "weight at 0.25. fastact.derivative('prelu', x, weight=w) is grad_x for a "
+               "unit grad (weight 0.25 if not given). " + _NAN_NOTE),
+    ),
+    Activation(
+        name="rrelu", kind="rrelu",
+        summary="Randomized leaky ReLU.",
+        formula=("rrelu(x) = x if x > 0 else a * x; a = (lower + upper) / 2 in eval mode, "
+                 "a ~ U(lower, upper) per element when training"),
+        gradient="g where x > 0, else a * g (the same a as the forward)",
+        backward_from=("x",),
+        params=(Param("lower", 1.0 / 8.0, "lower bound of the random slope"),
+                Param("upper", 1.0 / 3.0, "upper bound of the random slope")),
+        constraints=(("lower <= upper", "lower", "must be <= upper"),),
+        notes=("Defaults as torch.nn.functional.rrelu (eval mode: leaky_relu with slope "
+               "(lower + upper)/2, bit for bit as PyTorch). training=True draws the slopes "
+               "from rng= (a numpy.random.Generator, or an int seed for "
+               "numpy.random.default_rng); without rng it is a ValueError: fastact never "
+               "draws from a global RNG. return_noise=True returns (y, noise), noise the "
+               "per-element slope (1 where x > 0) in x's dtype; pass it to "
+               "rrelu_backward(grad, x, noise=noise) so that the backward uses the same "
+               "slopes. The draws cannot equal PyTorch's (a different generator). " + _NAN_NOTE),
+    ),
+    # ---- piecewise-linear catalogue (relu6 ... threshold) ----
+    Activation(
+        name="relu6", kind="elementwise",
+        summary="ReLU capped at 6.",
+        formula="relu6(x) = min(max(x, 0), 6)",
+        gradient="1 where 0 < x < 6, else 0 (0 at both kinks, as PyTorch)",
+        backward_from=("x",),
+        notes="relu6(-0) = -0 and relu6(-inf) = 0, as PyTorch. " + _NAN_NOTE,
+    ),
+    Activation(
+        name="hardsigmoid", kind="elementwise",
+        summary="Piecewise-linear sigmoid.",
+        formula="hardsigmoid(x) = relu6(x + 3) / 6",
+        gradient="1/6 where -3 < x < 3, else 0 (0 at both kinks, as PyTorch)",
+        backward_from=("x",),
+        notes=("Forward computed as min(max(x + 3, 0), 6) / 6, bit for bit as PyTorch. "
+               "The backward multiplies by 1/6 rounded to the array's precision; "
+               "PyTorch's float64 backward uses the float32-rounded 1/6 "
+               "(0.16666667163...), a relative difference of 2e-8. " + _NAN_NOTE),
+    ),
+    Activation(
+        name="hardswish", kind="elementwise", aliases=("hard_silu",),
+        summary="Piecewise-quadratic swish (MobileNetV3).",
+        formula="hardswish(x) = x * relu6(x + 3) / 6",
+        gradient="0 where x <= -3, (2x + 3)/6 where -3 < x < 3, 1 where x >= 3",
+        backward_from=("x",),
+        notes=("Gradient 0 at x = -3 and 1 at x = +3, PyTorch's current rule. "
+               "The gradient is computed as (2x + 3)/6, which is exact near -1.5 where "
+               "PyTorch's x/3 + 0.5 cancels (a few ULP difference there). "
+               "hardswish(-inf) = -0 and hardswish(+inf) = +inf (PyTorch: nan at -inf); "
+               "large finite x never overflow (x is returned for x >= 3). " + _NAN_NOTE),
+    ),
+    Activation(
+        name="hardtanh", kind="elementwise",
+        summary="Clip to [min_val, max_val].",
+        formula="hardtanh(x) = min(max(x, min_val), max_val)",
+        gradient="1 where min_val < x < max_val, else 0 (0 at both kinks, as PyTorch)",
+        backward_from=("x",),
+        params=(Param("min_val", -1.0, "lower end of the linear region"),
+                Param("max_val", 1.0, "upper end of the linear region")),
+        constraints=(("min_val <= max_val", "min_val", "must be <= max_val"),),
+        notes="hardtanh(-0) = -0, as PyTorch. " + _NAN_NOTE,
+    ),
+    Activation(
+        name="softshrink", kind="elementwise",
+        summary="Soft shrinkage (soft thresholding).",
+        formula="softshrink(x) = x - lambd if x > lambd; x + lambd if x < -lambd; else 0",
+        gradient="1 where |x| > lambd, else 0",
+        backward_from=("x",),
+        params=(Param("lambd", 0.5, "half-width of the dead zone", low=0.0),),
+        notes=("The dead zone gives +0, as PyTorch's float64 kernel; PyTorch's float32 "
+               "kernel gives -0 for negative x there (x * 0). " + _NAN_NOTE),
+    ),
+    Activation(
+        name="hardshrink", kind="elementwise",
+        summary="Hard shrinkage.",
+        formula="hardshrink(x) = x if |x| > lambd else 0",
+        gradient="1 where |x| > lambd, else 0",
+        backward_from=("x",),
+        params=(Param("lambd", 0.5, "half-width of the dead zone", low=0.0),),
+        notes="The dead zone gives +0, as PyTorch. " + _NAN_NOTE,
+    ),
+    Activation(
+        name="threshold", kind="elementwise",
+        summary="Replace values at or below a threshold.",
+        formula="threshold(x) = x if x > threshold else value",
+        gradient="1 where x > threshold, else 0",
+        backward_from=("x",),
+        params=(Param("threshold", REQUIRED, "values at or below it are replaced", example=1.0),
+                Param("value", REQUIRED, "the replacement", example=0.0)),
+        notes=("Both parameters are required, as in PyTorch (the backward takes them "
+               "too; it does not use value). " + _NAN_NOTE),
+    ),
 )
+
+for _a in ACTIVATIONS:
+    _req = [p.required for p in _a.params]
+    assert _req == sorted(_req, reverse=True), f"{_a.name}: required parameters must come first"
 
 BY_NAME = {}
 for _a in ACTIVATIONS:

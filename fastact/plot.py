@@ -57,11 +57,25 @@ def curves(name, x=None, **params):
     import fastact
     rec = _record(name)
     x = _grid(x)
+    # required parameters (threshold's) not given take the registry's examples
+    params = {**{p.name: p.example for p in rec.params if p.required},
+              **rec.extra.get("example", {}), **params}      # prelu's weight
     forward = getattr(fastact, rec.name)
     if rec.kind == "softmax":
         pairs = np.stack([x, np.zeros_like(x)], axis=-1)
         y = forward(pairs, axis=-1, **params)[..., 0]
         d = fastact.derivative(rec.name, pairs, axis=-1, **params)[..., 0]
+    elif rec.name == "glu":
+        # glu([x, x]) = x sigmoid(x), and its total derivative (both halves)
+        pairs = np.stack([x, x], axis=-1)
+        y = forward(pairs, axis=-1)[..., 0]
+        d = getattr(fastact, "glu_backward")(np.ones_like(y)[..., None], pairs, axis=-1).sum(axis=-1)
+    elif rec.name == "maxout":
+        # maxout([x, 0], pieces=2) = max(x, 0); d/dx from the backward
+        pairs = np.stack([x, np.zeros_like(x)], axis=-1)
+        y = forward(pairs, axis=-1, **params)[..., 0]
+        d = getattr(fastact, "maxout_backward")(np.ones_like(y)[..., None], pairs, axis=-1,
+                                                 **params)[..., 0]
     else:
         y = forward(x, **params)
         d = fastact.derivative(rec.name, x, **params)
@@ -71,9 +85,13 @@ def curves(name, x=None, **params):
 def title(name, **params):
     """The axes title: the name and every parameter's value (defaults filled in)."""
     rec = _record(name)
-    values = {**rec.defaults, **params}
+    values = {**rec.examples, **rec.extra.get("example", {}), **params}
     if rec.kind == "softmax":
         return f"{rec.name}([x, 0])[0]"
+    if rec.name == "glu":
+        return "glu([x, x])"
+    if rec.name == "maxout":
+        return f"maxout([x, 0], pieces={values['pieces']:g})"
     args = ", ".join(f"{k}={v:g}" for k, v in values.items())
     return f"{rec.name}(x, {args})" if args else f"{rec.name}(x)"
 

@@ -40,4 +40,16 @@ class _small_parallel_threshold:
 
 
 def default_params(rec):
-    return {p.name: p.default for p in rec.params}
+    """Every parameter: its default, or the registry's example for a required one."""
+    return rec.examples
+
+
+def fn(name):
+    """fa.NAME with the registry's example values bound for required parameters
+    (threshold's threshold and value); fa.NAME itself otherwise."""
+    import functools
+    f = getattr(fa, name)
+    base = name[:-len("_backward")] if name.endswith("_backward") else name
+    rec = fa.activations().get(base)
+    req = {p.name: p.example for p in rec.params if p.required} if rec is not None else {}
+    return functools.partial(f, **req) if req else f

@@ -31,6 +31,21 @@ REF = {
     "elu": dict(f=lambda x, p: x if x > 0 else p["alpha"] * mp.expm1(x),
                 d=lambda x, p: mp.mpf(1) if x > 0 else p["alpha"] * mp.exp(x),
                 dy=lambda y, p: mp.mpf(1) if y > 0 else y + p["alpha"]),
+    # ---- piecewise-linear catalogue ----
+    "relu6": dict(f=lambda x, p: min(max(x, mp.mpf(0)), mp.mpf(6)), d=lambda x, p: mp.mpf(0 < x < 6)),
+    "hardsigmoid": dict(f=lambda x, p: min(max(x + 3, mp.mpf(0)), mp.mpf(6)) / 6,
+                        d=lambda x, p: mp.mpf(1) / 6 if -3 < x < 3 else mp.mpf(0)),
+    "hardswish": dict(f=lambda x, p: x * min(max(x + 3, mp.mpf(0)), mp.mpf(6)) / 6,
+                      d=lambda x, p: mp.mpf(0) if x <= -3 else ((2 * x + 3) / 6 if x < 3 else mp.mpf(1))),
+    "hardtanh": dict(f=lambda x, p: min(max(x, p["min_val"]), p["max_val"]),
+                     d=lambda x, p: mp.mpf(p["min_val"] < x < p["max_val"])),
+    "softshrink": dict(f=lambda x, p: x - p["lambd"] if x > p["lambd"] else
+                       (x + p["lambd"] if x < -p["lambd"] else mp.mpf(0)),
+                       d=lambda x, p: mp.mpf(abs(x) > p["lambd"])),
+    "hardshrink": dict(f=lambda x, p: x if abs(x) > p["lambd"] else mp.mpf(0),
+                       d=lambda x, p: mp.mpf(abs(x) > p["lambd"])),
+    "threshold": dict(f=lambda x, p: x if x > p["threshold"] else p["value"],
+                      d=lambda x, p: mp.mpf(x > p["threshold"])),
 }
 
 # (x, forward, derivative); -0.0 in a forward column means the sign is checked.
@@ -41,6 +56,22 @@ SPECIAL = {
     "leaky_relu": [(-INF, -INF, 0.01), (INF, INF, 1.0), (NAN, NAN, NAN), (-0.0, -0.0, 0.01),
                    (0.0, 0.0, 0.01)],
     "elu": [(-INF, -1.0, 0.0), (INF, INF, 1.0), (NAN, NAN, NAN), (-0.0, -0.0, 1.0), (0.0, 0.0, 1.0)],
+    # ---- piecewise-linear catalogue (kinks: the gradient PyTorch gives there) ----
+    "relu6": [(-INF, 0.0, 0.0), (INF, 6.0, 0.0), (NAN, NAN, NAN), (-0.0, -0.0, 0.0), (0.0, 0.0, 0.0),
+              (6.0, 6.0, 0.0), (3.0, 3.0, 1.0)],
+    "hardsigmoid": [(-INF, 0.0, 0.0), (INF, 1.0, 0.0), (NAN, NAN, NAN), (-0.0, 0.5, 1 / 6), (0.0, 0.5, 1 / 6),
+                    (-3.0, 0.0, 0.0), (3.0, 1.0, 0.0)],
+    "hardswish": [(-INF, -0.0, 0.0), (INF, INF, 1.0), (NAN, NAN, NAN), (-0.0, -0.0, 0.5), (0.0, 0.0, 0.5),
+                  (-3.0, -0.0, 0.0), (3.0, 3.0, 1.0), (-1.5, -0.375, 0.0), (-3e38, -0.0, 0.0),
+                  (3e38, 3e38, 1.0)],
+    "hardtanh": [(-INF, -1.0, 0.0), (INF, 1.0, 0.0), (NAN, NAN, NAN), (-0.0, -0.0, 1.0), (0.0, 0.0, 1.0),
+                 (-1.0, -1.0, 0.0), (1.0, 1.0, 0.0)],
+    "softshrink": [(-INF, -INF, 1.0), (INF, INF, 1.0), (NAN, NAN, NAN), (-0.0, 0.0, 0.0), (0.0, 0.0, 0.0),
+                   (-0.5, 0.0, 0.0), (0.5, 0.0, 0.0), (-0.25, 0.0, 0.0), (-1.0, -0.5, 1.0)],
+    "hardshrink": [(-INF, -INF, 1.0), (INF, INF, 1.0), (NAN, NAN, NAN), (-0.0, 0.0, 0.0), (0.0, 0.0, 0.0),
+                   (-0.5, 0.0, 0.0), (0.5, 0.0, 0.0), (-0.25, 0.0, 0.0), (-1.0, -1.0, 1.0)],
+    "threshold": [(-INF, 0.0, 0.0), (INF, INF, 1.0), (NAN, NAN, NAN), (-0.0, 0.0, 0.0), (1.0, 0.0, 0.0),
+                  (1.5, 1.5, 1.0)],
 }
 
 

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import fastact as fa
-from conftest import ELEMENTWISE, default_params
+from conftest import ELEMENTWISE, default_params, fn
 from reference import REF, SPECIAL, sample, ulp_errors
 
 ULP_BUDGET = 4
@@ -48,7 +48,7 @@ def _report(err, x):
 @pytest.mark.parametrize("name", NAMES)
 def test_forward_ulp(build, name, dtype):
     x, exact = _exact(name, dtype, "f")
-    got = getattr(fa, name)(x)
+    got = fn(name)(x)
     err = ulp_errors(got, exact, dtype)
     assert err.max() <= ULP_BUDGET, _report(err, x)
 
@@ -57,7 +57,7 @@ def test_forward_ulp(build, name, dtype):
 @pytest.mark.parametrize("name", NAMES)
 def test_backward_from_x_ulp(build, name, dtype):
     x, exact = _exact(name, dtype, "d")
-    got = getattr(fa, name + "_backward")(np.ones_like(x), x)
+    got = fn(name + "_backward")(np.ones_like(x), x)
     err = ulp_errors(got, exact, dtype)
     assert err.max() <= ULP_BUDGET, _report(err, x)
 
@@ -66,10 +66,10 @@ def test_backward_from_x_ulp(build, name, dtype):
 @pytest.mark.parametrize("name", [n for n in NAMES if "y" in fa.activations()[n].backward_from])
 def test_backward_from_y_ulp(build, name, dtype):
     x = sample(dtype)
-    y = getattr(fa, name)(x)
+    y = fn(name)(x)
     p = _params(name, dtype)
     exact = [REF[name]["dy"](mp.mpf(float(v)), p) for v in y]
-    got = getattr(fa, name + "_backward")(np.ones_like(y), y=y)
+    got = fn(name + "_backward")(np.ones_like(y), y=y)
     err = ulp_errors(got, exact, dtype)
     assert err.max() <= ULP_BUDGET, _report(err, y)
 
@@ -80,7 +80,7 @@ def test_backward_scales_grad(build, name, dtype):
     """grad * f'(x) with a random grad, one more rounding at most."""
     x, exact = _exact(name, dtype, "d")
     g = np.random.default_rng(5).uniform(-3, 3, x.size).astype(dtype)
-    got = getattr(fa, name + "_backward")(g, x)
+    got = fn(name + "_backward")(g, x)
     err = ulp_errors(got, [mp.mpf(float(gi)) * e for gi, e in zip(g, exact)], dtype)
     assert err.max() <= ULP_BUDGET + 0.5, _report(err, x)
 
@@ -92,8 +92,8 @@ def test_special_values(build, name, dtype):
     x = np.array([r[0] for r in rows], dtype=dtype)
     want_f = np.array([r[1] for r in rows], dtype=dtype)
     want_d = np.array([r[2] for r in rows], dtype=dtype)
-    f = getattr(fa, name)(x)
-    d = getattr(fa, name + "_backward")(np.ones_like(x), x)
+    f = fn(name)(x)
+    d = fn(name + "_backward")(np.ones_like(x), x)
     np.testing.assert_array_equal(f, want_f)
     zeros = want_f == 0
     np.testing.assert_array_equal(np.signbit(f[zeros]), np.signbit(want_f[zeros]), err_msg="sign of zero")
@@ -105,9 +105,9 @@ def test_no_floating_point_warnings():
     x = np.array([-1e30, -1000.0, -89.0, 1e30, np.inf, -np.inf])
     with np.errstate(all="raise"):
         for rec in ELEMENTWISE:
-            getattr(fa, rec.name)(x)
-            getattr(fa, rec.name)(x.astype(np.float32))
-            getattr(fa, rec.name + "_backward")(np.ones_like(x), x)
+            fn(rec.name)(x)
+            fn(rec.name)(x.astype(np.float32))
+            fn(rec.name + "_backward")(np.ones_like(x), x)
 
 
 def test_subnormal_tail_is_kept():

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import fastact as fa
-from conftest import ELEMENTWISE, default_params
+from conftest import ELEMENTWISE, default_params, fn
 
 NAMES = [a.name for a in ELEMENTWISE]
 
@@ -34,7 +34,7 @@ def _backward_arg(rec, x):
     """(x, y) arguments for the backward: from x where possible."""
     if "x" in rec.backward_from:
         return {"x": x}
-    return {"y": getattr(fa, rec.name)(x)}
+    return {"y": fn(rec.name)(x)}
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["float32", "float64"])
@@ -42,7 +42,7 @@ def _backward_arg(rec, x):
 @pytest.mark.parametrize("name", NAMES)
 def test_layouts_and_out(build, nthreads, name, out_mode, dtype):
     rec = fa.activations()[name]
-    fwd, bwd = getattr(fa, name), getattr(fa, name + "_backward")
+    fwd, bwd = fn(name), fn(name + "_backward")
     for layout, x in _layouts(dtype):
         x_before = x.copy()
         ref = fwd(np.ascontiguousarray(x))
@@ -76,7 +76,7 @@ def test_layouts_and_out(build, nthreads, name, out_mode, dtype):
 
 @pytest.mark.parametrize("name", NAMES)
 def test_dtype_rules(name):
-    fwd = getattr(fa, name)
+    fwd = fn(name)
     x64 = np.array([-2.0, -0.5, 0.0, 1.5, 3.0])
     assert fwd(x64.astype(np.float16)).dtype == np.float16
     np.testing.assert_array_equal(fwd(x64.astype(np.float16)),
@@ -98,7 +98,7 @@ def test_dtype_rules(name):
 @pytest.mark.parametrize("name", NAMES + ["softmax"])
 def test_bad_dtypes(name, bad):
     with pytest.raises(TypeError, match=f"{name}: x has dtype"):
-        getattr(fa, name)(bad)
+        fn(name)(bad)
 
 
 def test_out_errors():
@@ -182,9 +182,9 @@ def test_shares_memory_in_place():
 def test_threads_agree_bitwise():
     x = _data(300_000, np.float32)
     with fa.threads(1):
-        one = {n: getattr(fa, n)(x) for n in NAMES}
+        one = {n: fn(n)(x) for n in NAMES}
     with fa.threads(max(2, fa._threads.available_cpus())):
-        many = {n: getattr(fa, n)(x) for n in NAMES}
+        many = {n: fn(n)(x) for n in NAMES}
     for n in NAMES:
         np.testing.assert_array_equal(one[n], many[n])
 
@@ -202,13 +202,13 @@ def test_thread_settings():
 
 def test_many_python_threads():
     x = _data(50_000, np.float64)
-    want = {n: getattr(fa, n)(x) for n in NAMES}
+    want = {n: fn(n)(x) for n in NAMES}
     errors = []
 
     def work():
         for _ in range(5):
             for n in NAMES:
-                if not np.array_equal(getattr(fa, n)(x), want[n]):
+                if not np.array_equal(fn(n)(x), want[n]):
                     errors.append(n)
 
     ts = [threading.Thread(target=work) for _ in range(8)]

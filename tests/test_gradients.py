@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 import fastact as fa
-from conftest import ELEMENTWISE, default_params
+from conftest import ELEMENTWISE, default_params, fn
 
 
 @pytest.mark.parametrize("rec", ELEMENTWISE, ids=lambda r: r.name)
@@ -11,7 +11,7 @@ def test_backward_matches_finite_differences(build, rec):
     x = np.random.default_rng(7).uniform(-8, 8, 2000)
     x = x[np.abs(x) > 1e-3]                       # keep away from the kinks at 0
     g = np.random.default_rng(8).standard_normal(x.size)
-    fwd, bwd = getattr(fa, rec.name), getattr(fa, rec.name + "_backward")
+    fwd, bwd = fn(rec.name), fn(rec.name + "_backward")
     h = 1e-6 * np.maximum(1.0, np.abs(x))
     fd = g * (fwd(x + h) - fwd(x - h)) / (2 * h)
     got = bwd(g, x) if "x" in rec.backward_from else bwd(g, y=fwd(x))
@@ -24,7 +24,7 @@ def test_backward_matches_finite_differences(build, rec):
 def test_derivative_helper(rec):
     x = np.linspace(-4, 4, 33)
     d = fa.derivative(rec.name, x)
-    np.testing.assert_array_equal(d, getattr(fa, rec.name + "_backward")(np.ones_like(x), x))
+    np.testing.assert_array_equal(d, fn(rec.name + "_backward")(np.ones_like(x), x))
     assert fa.derivative(rec.name, np.float32(0.5)).dtype == np.float32
 
 

@@ -15,7 +15,9 @@ from fastact import plot  # noqa: E402
 from fastact.__main__ import main  # noqa: E402
 
 NAMES = list(fa.activations())
-PARAMETRIC = [(n, p.name) for n, r in fa.activations().items() for p in r.params]
+# (rrelu's lower=0.5 would exceed upper's default 1/3: a ValueError, tested elsewhere)
+PARAMETRIC = [(n, p.name) for n, r in fa.activations().items() for p in r.params
+              if not p.integer and (n, p.name) != ("rrelu", "lower")]
 
 
 @pytest.fixture(autouse=True)
@@ -31,6 +33,14 @@ def expected(name, x, **params):
     if rec.kind == "softmax":
         pairs = np.stack([x, np.zeros_like(x)], axis=-1)
         return forward(pairs, axis=-1)[:, 0], fa.derivative(name, pairs, axis=-1)[:, 0]
+    if name == "glu":       # glu([x, x]) = x sigmoid(x) = silu, and its total derivative
+        s = fa.sigmoid(x)
+        return forward(np.stack([x, x], axis=-1))[:, 0], s + x * fa.sigmoid_backward(np.ones_like(x), x)
+    if name == "maxout":    # maxout([x, 0], pieces=2) = relu(x), derivative 0 at 0 (tie: first wins)
+        return fa.relu(x), (x >= 0).astype(float)
+    params = {**{p.name: p.example for p in rec.params if p.required}, **params}
+    if name == "prelu":
+        return forward(x, 0.25), fa.prelu_backward(np.ones_like(x), x, 0.25)[0]
     return forward(x, **params), fa.derivative(name, x, **params)
 
 
@@ -67,13 +77,14 @@ def test_default_grid_is_used_and_drawn():
 @pytest.mark.parametrize("name,param", PARAMETRIC)
 def test_title_lists_parameters(name, param):
     rec = fa.activations()[name]
-    default = rec.defaults[param]
+    default = rec.examples[param]
     assert f"{param}={default:g}" in plot.plot_activation(name).get_title()
     x = np.linspace(-3, 3, 61)
     ax = plot.plot_activation(name, x=x, **{param: 0.5})
     assert f"{param}=0.5" in ax.get_title()
-    np.testing.assert_array_equal(ax.get_lines()[0].get_ydata(), getattr(fa, name)(x, **{param: 0.5}))
-    np.testing.assert_array_equal(ax.get_lines()[1].get_ydata(), fa.derivative(name, x, **{param: 0.5}))
+    kw = {**{p.name: p.example for p in rec.params if p.required}, param: 0.5}
+    np.testing.assert_array_equal(ax.get_lines()[0].get_ydata(), getattr(fa, name)(x, **kw))
+    np.testing.assert_array_equal(ax.get_lines()[1].get_ydata(), fa.derivative(name, x, **kw))
 
 
 def test_unknown_name_lists_valid_ones():
@@ -179,3 +190,9 @@ def test_import_fastact_does_not_import_matplotlib():
     code = "import fastact, sys; assert 'matplotlib' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True,
                    cwd=os.path.dirname(os.path.dirname(os.path.abspath(fa.__file__))))
+
+
+@pytest.mark.parametrize("name", ["glu", "maxout"])
+def test_derivative_of_shortening_functions_says_why(name):
+    with pytest.raises(ValueError, match=f"{name} has no elementwise derivative"):
+        fa.derivative(name, np.ones(4))

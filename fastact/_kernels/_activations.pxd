@@ -76,3 +76,69 @@ cdef inline floating elu_bwd_x(floating g, floating x, floating alpha) noexcept 
 # y + alpha = alpha e^x where x <= 0; valid for alpha >= 0 (checked in _api).
 cdef inline floating elu_bwd_y(floating g, floating y, floating alpha) noexcept nogil:
     return g if y > 0 else g * (y + alpha)
+
+
+# ---- piecewise-linear catalogue: relu6, hardsigmoid, hardswish, hardtanh,
+# softshrink, hardshrink, threshold.  Comparisons written so that nan falls
+# through to a branch returning x (or g * x) and so stays nan, and so that
+# the kinks give exactly what PyTorch gives (semantics.md).
+
+# x < 0 (not <= 0) keeps relu6(-0) = -0, as PyTorch.
+cdef inline floating relu6_fwd(floating x) noexcept nogil:
+    return <floating>0.0 if x < 0 else (<floating>6.0 if x > 6 else x)
+
+cdef inline floating relu6_bwd_x(floating g, floating x) noexcept nogil:
+    return (g if x < 6 else <floating>0.0) if x > 0 else (<floating>0.0 if x <= 0 else x)
+
+
+# min(max(x + 3, 0), 6) / 6, the operations PyTorch performs (bit for bit).
+cdef inline floating hardsigmoid_fwd(floating x) noexcept nogil:
+    cdef floating t = x + <floating>3.0
+    t = <floating>0.0 if t < 0 else (<floating>6.0 if t > 6 else t)
+    return t / <floating>6.0
+
+cdef inline floating hardsigmoid_bwd_x(floating g, floating x) noexcept nogil:
+    return ((g * <floating>(1.0 / 6.0) if x < 3 else <floating>0.0) if x > -3
+            else (<floating>0.0 if x <= -3 else x))
+
+
+# x (x + 3) / 6 between the kinks, as PyTorch; x itself for x >= 3 (no
+# overflow of x * 6) and -0 for x <= -3 (PyTorch's x * 0, without its nan
+# at -inf).
+cdef inline floating hardswish_fwd(floating x) noexcept nogil:
+    return x if x >= 3 else (<floating>-0.0 if x <= -3 else x * (x + <floating>3.0) / <floating>6.0)
+
+# (2x + 3) / 6: 2x is exact and 2x + 3 is exact near -1.5 (no cancellation).
+cdef inline floating hardswish_bwd_x(floating g, floating x) noexcept nogil:
+    return g if x >= 3 else (<floating>0.0 if x <= -3
+                             else g * ((<floating>2.0 * x + <floating>3.0) / <floating>6.0))
+
+
+cdef inline floating hardtanh_fwd(floating x, floating lo, floating hi) noexcept nogil:
+    return lo if x < lo else (hi if x > hi else x)
+
+cdef inline floating hardtanh_bwd_x(floating g, floating x, floating lo, floating hi) noexcept nogil:
+    return (g if x < hi else <floating>0.0) if x > lo else (<floating>0.0 if x <= lo else x)
+
+
+# Dead zone: +0 (x * 0 would give -0 for negative x).
+cdef inline floating softshrink_fwd(floating x, floating lambd) noexcept nogil:
+    return x - lambd if x > lambd else (x + lambd if x < -lambd
+                                        else (<floating>0.0 if x == x else x))
+
+cdef inline floating softshrink_bwd_x(floating g, floating x, floating lambd) noexcept nogil:
+    return g if abs_(x) > lambd else (<floating>0.0 if x == x else x)
+
+
+cdef inline floating hardshrink_fwd(floating x, floating lambd) noexcept nogil:
+    return x if abs_(x) > lambd else (<floating>0.0 if x == x else x)
+
+cdef inline floating hardshrink_bwd_x(floating g, floating x, floating lambd) noexcept nogil:
+    return g if abs_(x) > lambd else (<floating>0.0 if x == x else x)
+
+
+cdef inline floating threshold_fwd(floating x, floating threshold, floating value) noexcept nogil:
+    return value if x <= threshold else x
+
+cdef inline floating threshold_bwd_x(floating g, floating x, floating threshold, floating value) noexcept nogil:
+    return g if x > threshold else (<floating>0.0 if x <= threshold else x)

@@ -146,16 +146,21 @@ cdef inline void _softmax_cols(const floating* x, floating* y, Py_ssize_t k,
 
 
 cdef inline void _softmax_bwd_row(const floating* g, const floating* y, floating* out,
-                                  Py_ssize_t k) noexcept nogil:
+                                  Py_ssize_t k, bint neg) noexcept nogil:
+    # neg (softmin): the negated result, y * (d - g).
     cdef floating d = <floating>_row_dot(g, y, k)
     cdef Py_ssize_t j
-    for j in range(k):
-        out[j] = y[j] * (g[j] - d)
+    if neg:
+        for j in range(k):
+            out[j] = y[j] * (d - g[j])
+    else:
+        for j in range(k):
+            out[j] = y[j] * (g[j] - d)
 
 
 cdef inline void _softmax_bwd_cols(const floating* g, const floating* y, floating* out,
                                    Py_ssize_t k, Py_ssize_t inner, Py_ssize_t c0,
-                                   Py_ssize_t nc) noexcept nogil:
+                                   Py_ssize_t nc, bint neg) noexcept nogil:
     cdef double s[COLS]
     cdef floating d[COLS]
     cdef Py_ssize_t j, c, q
@@ -167,10 +172,245 @@ cdef inline void _softmax_bwd_cols(const floating* g, const floating* y, floatin
             s[c] += <double>g[q] * <double>y[q]
     for c in range(nc):
         d[c] = <floating>s[c]
+    if neg:
+        for j in range(k):
+            for c in range(nc):
+                q = j * inner + c0 + c
+                out[q] = y[q] * (d[c] - g[q])
+    else:
+        for j in range(k):
+            for c in range(nc):
+                q = j * inner + c0 + c
+                out[q] = y[q] * (g[q] - d[c])
+
+
+# ---- log_softmax and softmin (ops 2-5) ----
+
+cdef inline double _log_sum(double s, double c) noexcept nogil:
+    """log(s + c) for the compensated sum s + c >= 1 of a row whose maximum
+    term is exactly 1: log1p of (s - 1) + c, where s - 1 is exact, so that
+    a dominant row (sum = 1 + tiny) keeps the tiny part."""
+    return log1p((s - 1.0) + c)
+
+
+cdef inline double _row_expsum(const floating* x, Py_ssize_t k, floating m, double* c) noexcept nogil:
+    """sum_j e^(x_j - m) as s + c[0], compensated in LANES independent lanes
+    (vectorizes; x is only read, so log_softmax works in place)."""
+    cdef double acc[LANES]
+    cdef double comp[LANES]
+    cdef Py_ssize_t j, l, full = k - k % LANES
+    cdef double s = 0.0
+    c[0] = 0.0
+    for l in range(LANES):
+        acc[l] = 0.0
+        comp[l] = 0.0
+    for j in range(0, full, LANES):
+        for l in range(LANES):
+            _add_compensated(&acc[l], &comp[l], <double>_exp_diff(x[j + l], m))
+    for j in range(full, k):
+        _add_compensated(&s, c, <double>_exp_diff(x[j], m))
+    for l in range(LANES):
+        _add_compensated(&s, c, acc[l])
+        c[0] += comp[l]
+    return s
+
+
+cdef inline void _log_softmax_row(const floating* x, floating* y, Py_ssize_t k) noexcept nogil:
+    # y = (x - m) - log(sum e^(x - m)); for float32 the difference is taken in
+    # double (exact), then rounded once.  The terms are summed compensated in
+    # both precisions (the log1p form needs the tail below the 1).
+    cdef floating m = _row_max(x, k)
+    cdef double s, c, lse
+    cdef Py_ssize_t j
+    s = _row_expsum(x, k, m, &c)
+    lse = _log_sum(s, c)
+    for j in range(k):
+        y[j] = <floating>((<double>x[j] - <double>m) - lse)
+
+
+cdef inline void _log_softmax_cols(const floating* x, floating* y, Py_ssize_t k,
+                                   Py_ssize_t inner, Py_ssize_t c0, Py_ssize_t nc) noexcept nogil:
+    cdef floating m[COLS]
+    cdef double s[COLS]
+    cdef double comp[COLS]
+    cdef floating v
+    cdef Py_ssize_t j, c, q
+    for c in range(nc):
+        m[c] = -INFINITY
+        s[c] = 0.0
+        comp[c] = 0.0
+    for j in range(k):
+        for c in range(nc):
+            v = x[j * inner + c0 + c]
+            m[c] = v if v > m[c] else m[c]
+    for j in range(k):
+        for c in range(nc):
+            _add_compensated(&s[c], &comp[c], <double>_exp_diff(x[j * inner + c0 + c], m[c]))
+    for c in range(nc):
+        s[c] = _log_sum(s[c], comp[c])
     for j in range(k):
         for c in range(nc):
             q = j * inner + c0 + c
-            out[q] = y[q] * (g[q] - d[c])
+            y[q] = <floating>((<double>x[q] - <double>m[c]) - s[c])
+
+
+# g - e^y * sum(g): the gradient of log_softmax from its output.
+cdef inline void _log_softmax_bwd_row(const floating* g, const floating* y, floating* out,
+                                      Py_ssize_t k) noexcept nogil:
+    # sum(g) in double lanes, as softmax's sum(g y) (_row_dot)
+    cdef double acc[LANES]
+    cdef Py_ssize_t j, l, full = k - k % LANES
+    cdef double t = 0.0
+    for l in range(LANES):
+        acc[l] = 0.0
+    for j in range(0, full, LANES):
+        for l in range(LANES):
+            acc[l] += <double>g[j + l]
+    for j in range(full, k):
+        t += <double>g[j]
+    for l in range(LANES):
+        t += acc[l]
+    cdef floating d = <floating>t
+    for j in range(k):
+        out[j] = g[j] - exp_(y[j]) * d
+
+
+cdef inline void _log_softmax_bwd_cols(const floating* g, const floating* y, floating* out,
+                                       Py_ssize_t k, Py_ssize_t inner, Py_ssize_t c0,
+                                       Py_ssize_t nc) noexcept nogil:
+    cdef double s[COLS]
+    cdef floating d[COLS]
+    cdef Py_ssize_t j, c, q
+    for c in range(nc):
+        s[c] = 0.0
+    for j in range(k):
+        for c in range(nc):
+            s[c] += <double>g[j * inner + c0 + c]
+    for c in range(nc):
+        d[c] = <floating>s[c]
+    for j in range(k):
+        for c in range(nc):
+            q = j * inner + c0 + c
+            out[q] = g[q] - exp_(y[q]) * d[c]
+
+
+# softmin(x) = softmax(-x): the row is negated into out (exact), then the
+# softmax runs in place there.
+cdef inline void _negate_row(const floating* x, floating* y, Py_ssize_t k, Py_ssize_t inner,
+                             Py_ssize_t c0, Py_ssize_t nc) noexcept nogil:
+    cdef Py_ssize_t j, c
+    for j in range(k):
+        for c in range(nc):
+            y[j * inner + c0 + c] = -x[j * inner + c0 + c]
+
+
+# ---- glu and maxout (ops 6-9): the output's axis is shorter than x's ----
+# Seen as (outer, K, inner) for x; one work item is one outer index.
+
+# glu: a = first half, b = second half; each half is a contiguous block of
+# h = K/2 * inner elements within the outer slice.
+cdef inline void _glu_item(const floating* x, floating* y, Py_ssize_t h) noexcept nogil:
+    cdef Py_ssize_t t
+    for t in range(h):
+        y[t] = x[t] * sigmoid_fwd(x[h + t])
+
+
+# d/da = sigma(b); d/db = a sigma(b) sigma(-b) (no 1 - sigma(b)).  out has x's
+# shape and may be x itself: each position is read before it is written.
+cdef inline void _glu_bwd_item(const floating* g, const floating* x, floating* out,
+                               Py_ssize_t h) noexcept nogil:
+    cdef Py_ssize_t t
+    cdef floating a, b
+    for t in range(h):
+        a = x[t]
+        b = x[h + t]
+        out[t] = g[t] * sigmoid_fwd(b)
+        out[h + t] = sigmoid_bwd_x(g[t] * a, b)
+
+
+# maxout: groups of p consecutive entries along the axis; the first maximum
+# wins on ties, and a nan in a group makes its output nan (routed to the
+# first nan), as torch.max.
+cdef inline Py_ssize_t _group_argmax(const floating* x, Py_ssize_t p, Py_ssize_t stride) noexcept nogil:
+    cdef Py_ssize_t r, best = 0
+    cdef floating m = x[0], v
+    if m != m:
+        return 0
+    for r in range(1, p):
+        v = x[r * stride]
+        if v != v:
+            return r
+        if v > m:
+            m = v
+            best = r
+    return best
+
+
+cdef inline void _maxout_item(const floating* x, floating* y, Py_ssize_t k, Py_ssize_t inner,
+                              Py_ssize_t p) noexcept nogil:
+    cdef Py_ssize_t q, i, base
+    for q in range(k // p):
+        for i in range(inner):
+            base = q * p * inner + i
+            y[q * inner + i] = x[base + _group_argmax(x + base, p, inner) * inner]
+
+
+cdef inline void _maxout_bwd_item(const floating* g, const floating* x, floating* out,
+                                  Py_ssize_t k, Py_ssize_t inner, Py_ssize_t p) noexcept nogil:
+    cdef Py_ssize_t q, i, r, base, best
+    cdef floating gv
+    for q in range(k // p):
+        for i in range(inner):
+            base = q * p * inner + i
+            best = _group_argmax(x + base, p, inner)
+            gv = g[q * inner + i]
+            for r in range(p):
+                out[base + r * inner] = gv if r == best else <floating>0.0
+
+
+# ---- prelu (ops 10, 11): one slope per channel, the channel axis of length k ----
+
+cdef inline void _prelu_item(const floating* x, const floating* w, floating* out,
+                             Py_ssize_t k, Py_ssize_t inner) noexcept nogil:
+    cdef Py_ssize_t c, i
+    cdef floating wc
+    for c in range(k):
+        wc = w[c]
+        for i in range(inner):
+            out[c * inner + i] = leaky_relu_fwd(x[c * inner + i], wc)
+
+
+# grad_x = g where x > 0, else w g (nan at x = nan, as leaky_relu_backward).
+cdef inline void _prelu_bwd_item(const floating* g, const floating* x, const floating* w,
+                                 floating* out, Py_ssize_t k, Py_ssize_t inner) noexcept nogil:
+    cdef Py_ssize_t c, i
+    cdef floating wc
+    for c in range(k):
+        wc = w[c]
+        for i in range(inner):
+            out[c * inner + i] = leaky_relu_bwd_x(g[c * inner + i], x[c * inner + i], wc)
+
+
+cdef inline void _shaped_item(int op, const floating* a, const floating* b, floating* out,
+                              Py_ssize_t k, Py_ssize_t inner, Py_ssize_t p, Py_ssize_t o,
+                              const floating* w) noexcept nogil:
+    if op == 10:
+        _prelu_item(a + o * k * inner, w, out + o * k * inner, k, inner)
+        return
+    if op == 11:
+        _prelu_bwd_item(a + o * k * inner, b + o * k * inner, w, out + o * k * inner, k, inner)
+        return
+    # op 6: out = glu(a); 7: out = glu_backward(g=a, x=b); 8: out = maxout(a, p);
+    # 9: out = maxout_backward(g=a, x=b, p).  The short array is a (6, 8: out).
+    cdef Py_ssize_t full = k * inner, ns = (k // p) * inner
+    if op == 6:
+        _glu_item(a + o * full, out + o * ns, ns)
+    elif op == 7:
+        _glu_bwd_item(a + o * ns, b + o * full, out + o * full, ns)
+    elif op == 8:
+        _maxout_item(a + o * full, out + o * ns, k, inner, p)
+    else:
+        _maxout_bwd_item(a + o * ns, b + o * full, out + o * full, k, inner, p)
 
 
 # One work item: an outer index and a block of columns.
@@ -181,25 +421,49 @@ cdef inline void _axis_item(int op, const floating* a, const floating* b, floati
     cdef Py_ssize_t c0 = (item % nblocks) * COLS
     cdef Py_ssize_t nc = inner - c0 if inner - c0 < COLS else COLS
     cdef Py_ssize_t base = o * k * inner
-    if op == 0:
+    if op == 0 or op == 4:
+        if op == 4:
+            _negate_row(a + base, out + base, k, inner, c0, nc)
+            a = out
         if inner == 1:
             _softmax_row(a + base, out + base, k)
         else:
             _softmax_cols(a + base, out + base, k, inner, c0, nc)
-    else:
+    elif op == 1 or op == 5:
         if inner == 1:
-            _softmax_bwd_row(a + base, b + base, out + base, k)
+            _softmax_bwd_row(a + base, b + base, out + base, k, op == 5)
         else:
-            _softmax_bwd_cols(a + base, b + base, out + base, k, inner, c0, nc)
+            _softmax_bwd_cols(a + base, b + base, out + base, k, inner, c0, nc, op == 5)
+    elif op == 2:
+        if inner == 1:
+            _log_softmax_row(a + base, out + base, k)
+        else:
+            _log_softmax_cols(a + base, out + base, k, inner, c0, nc)
+    elif op == 3:
+        if inner == 1:
+            _log_softmax_bwd_row(a + base, b + base, out + base, k)
+        else:
+            _log_softmax_bwd_cols(a + base, b + base, out + base, k, inner, c0, nc)
 
 
 cdef void _axis_run(int op, const floating* a, const floating* b, floating* out,
-                    Py_ssize_t outer, Py_ssize_t k, Py_ssize_t inner) noexcept nogil:
+                    Py_ssize_t outer, Py_ssize_t k, Py_ssize_t inner, Py_ssize_t p,
+                    const floating* w) noexcept nogil:
     cdef Py_ssize_t items = outer * ((inner + COLS - 1) // COLS)
     cdef int nt = _threads_for(outer * k * inner)
     cdef Py_ssize_t i
+    if op >= 6:                         # glu, maxout: one outer slice per item
+        items = outer
     if nt > items:
         nt = <int>items if items > 1 else 1
+    if op >= 6:
+        if nt <= 1:
+            for i in range(items):
+                _shaped_item(op, a, b, out, k, inner, p, i, w)
+        else:
+            for i in prange(items, num_threads=nt, schedule="static"):
+                _shaped_item(op, a, b, out, k, inner, p, i, w)
+        return
     if nt <= 1:
         for i in range(items):
             _axis_item(op, a, b, out, k, inner, i)
@@ -208,27 +472,39 @@ cdef void _axis_run(int op, const floating* a, const floating* b, floating* out,
             _axis_item(op, a, b, out, k, inner, i)
 
 
-AXIS_OPS = {"softmax": 0, "softmax_backward": 1}
+AXIS_OPS = {"softmax": 0, "softmax_backward": 1, "log_softmax": 2, "log_softmax_backward": 3,
+            "softmin": 4, "softmin_backward": 5, "glu": 6, "glu_backward": 7,
+            "maxout": 8, "maxout_backward": 9, "prelu": 10, "prelu_backward": 11}
 
 
-def axis_apply(int op, a, b, out, Py_ssize_t outer, Py_ssize_t k, Py_ssize_t inner):
+def axis_apply(int op, a, b, out, Py_ssize_t outer, Py_ssize_t k, Py_ssize_t inner, Py_ssize_t p=1,
+               w=None):
     """Run axis op `op` on C-contiguous arrays of one dtype (checked by _api).
 
-    op 0: out = softmax(a); op 1: out = softmax_backward(g=a, y=b).
+    op 0: out = softmax(a); op 1: out = softmax_backward(g=a, y=b); ops 2, 3:
+    log_softmax and its backward; ops 4, 5: softmin and its backward.
+    Ops 6-9 (glu, glu_backward(g=a, x=b), maxout, maxout_backward(g=a, x=b))
+    take k, inner of x, and p = 2 (glu) or pieces; out has x's shape for the
+    backwards (it may be x itself), k/p along the axis for the forwards.
+    Ops 10, 11 (prelu(a), prelu_backward(g=a, x=b)) take w, the k channel
+    slopes (C-contiguous, the same dtype).
     In place is allowed (out may be a or b): each row is read before written.
     """
     cdef cnp.ndarray aa = <cnp.ndarray?>a
     cdef cnp.ndarray oa = <cnp.ndarray?>out
     cdef cnp.ndarray ba = <cnp.ndarray?>(b if b is not None else a)
+    cdef cnp.ndarray wa = <cnp.ndarray?>(w if w is not None else a)
     cdef int typenum = cnp.PyArray_TYPE(aa)
     if typenum == cnp.NPY_FLOAT:
         with nogil:
             _axis_run(op, <const float*>cnp.PyArray_DATA(aa), <const float*>cnp.PyArray_DATA(ba),
-                      <float*>cnp.PyArray_DATA(oa), outer, k, inner)
+                      <float*>cnp.PyArray_DATA(oa), outer, k, inner, p,
+                      <const float*>cnp.PyArray_DATA(wa))
     else:
         with nogil:
             _axis_run(op, <const double*>cnp.PyArray_DATA(aa), <const double*>cnp.PyArray_DATA(ba),
-                      <double*>cnp.PyArray_DATA(oa), outer, k, inner)
+                      <double*>cnp.PyArray_DATA(oa), outer, k, inner, p,
+                      <const double*>cnp.PyArray_DATA(wa))
     return out
 
 
