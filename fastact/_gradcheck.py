@@ -7,9 +7,20 @@
 Everything is evaluated in float64.  Elementwise functions: the derivative of
 every element, (f(x+h) - f(x-h)) / 2h, against backward(ones, x) (and, for a
 name, against backward(ones, y=f(x)) too where the record allows y).  Along
-an axis (softmax): a random projection g; backward(g) is g.J, compared with
-the finite differences of sum(g * f(x)) in every element (or, for more than
+an axis (softmax, and glu/maxout whose output is shorter than x): a random
+projection g of the output's shape; backward(g) is g.J, compared with the
+finite differences of sum(g * f(x)) in every element (or, for more than
 ``max_elements`` elements, in ``directions`` random directions).
+
+prelu (``weight=``, default the registry's example 0.25) checks grad_x as an
+elementwise function and grad_weight by central differences of
+sum(g * prelu(x, w)) in every weight entry (form "weight"; for a layer with a
+``weight`` array and ``weight_grad``, as fastact.nn.PReLU, form
+"layer.weight").  rrelu: eval mode by default; ``training=True, rng=SEED``
+draws the same slopes for every evaluation (a Generator is copied, not
+advanced), and the backward gets them as noise=.  A layer with an ``rng``
+Generator (fastact.nn.RReLU training) has its generator state reset before
+every forward, for the same reason.
 
 Kinks: the registry does not list them, so at every point the left and right
 one-sided differences are compared as well; where they disagree by more than
@@ -46,8 +57,20 @@ class GradcheckResult:
         return asdict(self)
 
 
+def _fresh(rng):
+    """A generator that draws what ``rng`` would draw next, leaving rng as it is."""
+    import copy
+    if isinstance(rng, np.random.Generator):
+        return copy.deepcopy(rng)
+    return rng                      # an int seed (or None: fastact.rrelu raises)
+
+
 def _resolve(target, params):
-    """(name, elementwise?, forward(x64) -> y, [(form, backward(g, x64) -> dL/dx)])."""
+    """(name, elementwise?, forward(x64) -> y, [(form, backward(g, x64) -> dL/dx)], weight)
+
+    weight: None, or (form, w0, forward(x, w) -> y, backward_w(g, x) -> dL/dw)
+    for a function with a weight array (prelu).
+    """
     import fastact
     from fastact._registry import BY_NAME
     if isinstance(target, str):
@@ -55,11 +78,45 @@ def _resolve(target, params):
         if rec is None:
             raise ValueError(f"fastact.gradcheck: unknown activation {target!r}; expected one "
                              f"of {', '.join(sorted(BY_NAME))}")
+        fwd = getattr(fastact, rec.name)
+        bwd = getattr(fastact, rec.name + "_backward")
+        if rec.kind == "prelu":
+            params = dict(params)
+            w = np.array(params.pop("weight", rec.extra.get("example", {}).get("weight", 0.25)),
+                         dtype=np.float64)
+            if params:
+                raise TypeError(f"fastact.gradcheck: prelu takes weight=, got "
+                                f"{', '.join(params)}")
+            weight = ("weight", w, lambda x, ww: fwd(x, ww),
+                      lambda g, x: bwd(g, x, w)[1])
+            return (rec.name, True, lambda x: fwd(x, w),
+                    [("x", lambda g, x: bwd(g, x, w)[0])], weight)
+        if rec.kind == "rrelu":
+            params = dict(params)
+            training = bool(params.pop("training", False))
+            rng = params.pop("rng", None)
+            if not training:
+                return (rec.name, True, lambda x: fwd(x, **params),
+                        [("x", lambda g, x: bwd(g, x, **params))], None)
+            if rng is None:
+                raise ValueError("fastact.gradcheck: rrelu with training=True needs rng= (an "
+                                 "int seed or a numpy.random.Generator): the same slopes are "
+                                 "drawn for every evaluation")
+
+            def fwd_t(x):
+                return fwd(x, training=True, rng=_fresh(rng), **params)
+
+            def bwd_t(g, x):
+                _, noise = fwd(x, training=True, rng=_fresh(rng), return_noise=True, **params)
+                return bwd(g, x, noise=noise, training=True, **params)
+
+            return rec.name, True, fwd_t, [("x", bwd_t)], None
+        if rec.kind == "axis_x":
+            return (rec.name, False, lambda x: fwd(x, **params),
+                    [("x", lambda g, x: bwd(g, x, **params))], None)
         if rec.kind not in ("elementwise", "softmax"):
             raise TypeError(f"fastact.gradcheck: cannot check {rec.name!r} of kind {rec.kind!r} "
                             f"by name; pass a layer (fastact.nn) instead")
-        fwd = getattr(fastact, rec.name)
-        bwd = getattr(fastact, rec.name + "_backward")
         forms = []
         if "x" in rec.backward_from:
             forms.append(("x", lambda g, x: bwd(g, x, **params)))
@@ -69,7 +126,7 @@ def _resolve(target, params):
                                                            for p in rec.params}))
         if y_ok:
             forms.append(("y", lambda g, x: bwd(g, y=fwd(x, **params), **params)))
-        return rec.name, rec.kind == "elementwise", (lambda x: fwd(x, **params)), forms
+        return rec.name, rec.kind == "elementwise", (lambda x: fwd(x, **params)), forms, None
     layer = target
     if params:
         raise TypeError("fastact.gradcheck: parameters belong to the layer; got "
@@ -77,16 +134,42 @@ def _resolve(target, params):
     if not (hasattr(layer, "forward") and hasattr(layer, "backward")):
         raise TypeError(f"fastact.gradcheck: expected an activation name or a layer with "
                         f"forward/backward, got {type(layer).__name__}")
+    # A layer that draws random numbers (RReLU training): every forward draws
+    # the same ones, from the generator's state now.
+    rng = getattr(layer, "rng", None)
+    state = rng.bit_generator.state if isinstance(rng, np.random.Generator) else None
+
+    def forward(x):
+        if state is not None:
+            rng.bit_generator.state = state
+        return layer.forward(np.array(x, copy=True))
 
     def fwd(x):
-        return np.asarray(layer.forward(np.array(x, copy=True)), dtype=np.float64)
+        return np.asarray(forward(x), dtype=np.float64)
 
     def bwd(g, x):
-        layer.forward(np.array(x, copy=True))
+        forward(x)
         return layer.backward(g)
 
+    weight = None
+    w0 = getattr(layer, "weight", None)
+    if isinstance(w0, np.ndarray) and hasattr(layer, "weight_grad"):
+        def fwd_w(x, w):
+            old = layer.weight
+            layer.weight = w
+            try:
+                return fwd(x)
+            finally:
+                layer.weight = old
+
+        def bwd_w(g, x):
+            bwd(g, x)
+            return layer.weight_grad
+
+        weight = ("layer.weight", np.array(w0, dtype=np.float64), fwd_w, bwd_w)
+
     name = getattr(layer, "name", None) or type(layer).__name__
-    return name, getattr(layer, "elementwise", True), fwd, [("layer", bwd)]
+    return name, getattr(layer, "elementwise", True), fwd, [("layer", bwd)], weight
 
 
 def _steps(x, h):
@@ -104,14 +187,14 @@ def gradcheck(name_or_layer, x, *, rtol=1e-5, atol=1e-7, h=1e-6, kink_tol=1e-3,
     ``fastact.nn``).  An element passes when |backward - fd| <= atol +
     rtol * |fd|.  Returns a ``GradcheckResult`` (true when passed).
     """
-    name, elementwise, fwd, forms = _resolve(name_or_layer, params)
+    name, elementwise, fwd, forms, weight = _resolve(name_or_layer, params)
     with np.errstate(all="ignore"):
-        return _check(name, elementwise, fwd, forms, x, rtol, atol, h, kink_tol, seed,
+        return _check(name, elementwise, fwd, forms, weight, x, rtol, atol, h, kink_tol, seed,
                       max_elements, directions)
 
 
-def _check(name, elementwise, fwd, forms, x, rtol, atol, h, kink_tol, seed, max_elements,
-           directions):
+def _check(name, elementwise, fwd, forms, weight, x, rtol, atol, h, kink_tol, seed,
+           max_elements, directions):
     x = np.array(x, dtype=np.float64, copy=True)
     rng = np.random.default_rng(seed)
     worst_abs = worst_rel = 0.0
@@ -148,7 +231,7 @@ def _check(name, elementwise, fwd, forms, x, rtol, atol, h, kink_tol, seed, max_
             got = np.asarray(bwd(ones, x), dtype=np.float64)
             compare(got[ok], fd[ok], x[ok])
     else:
-        g = rng.standard_normal(x.shape)
+        g = rng.standard_normal(np.shape(fwd(x)))      # the output's shape (glu: shorter)
 
         def loss(v):
             return float(np.sum(g * fwd(v)))
@@ -175,6 +258,33 @@ def _check(name, elementwise, fwd, forms, x, rtol, atol, h, kink_tol, seed, max_
             gx = np.asarray(bwd(g, x), dtype=np.float64)
             got = np.array([np.sum(gx * v) for v in vs])
             compare(got[keep], fd[keep], None)
+    if weight is not None:
+        # d sum(g * f(x, w)) / dw_j by central differences in every entry of w,
+        # on the finite part of x (nan/inf would make every sum non-finite).
+        form, w0, fwd_w, bwd_w = weight
+        xf = np.where(np.isfinite(x), x, 0.0)
+        gw = rng.standard_normal(np.shape(fwd_w(xf, w0)))
+        got = np.asarray(bwd_w(gw, xf), dtype=np.float64).reshape(-1)
+        fd, keep = [], []
+        l0 = float(np.sum(gw * fwd_w(xf, w0)))
+        for j in range(w0.size):
+            step = h * max(1.0, abs(float(w0.flat[j])))
+            wp, wm = w0.copy(), w0.copy()
+            wp.flat[j] += step
+            wm.flat[j] -= step
+            lp, lm = float(np.sum(gw * fwd_w(xf, wp))), float(np.sum(gw * fwd_w(xf, wm)))
+            d = (lp - lm) / (2 * step)
+            right, left = (lp - l0) / step, (l0 - lm) / step
+            keep.append(np.isfinite(d) and abs(right - left) <= kink_tol * max(1.0, abs(d)))
+            fd.append(d)
+        fd, keep = np.array(fd), np.array(keep, dtype=bool)
+        if got.shape != fd.shape:
+            passed = False
+        else:
+            compare(got[keep], fd[keep], None)
+        checked += int(keep.sum())
+        skipped += int((~keep).sum())
+        forms = list(forms) + [(form, None)]
     return GradcheckResult(name=name, passed=passed and checked > 0, max_abs_error=worst_abs,
                            max_rel_error=worst_rel, checked=checked, skipped=skipped,
                            rtol=rtol, atol=atol, worst_x=worst_x,

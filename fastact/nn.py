@@ -9,9 +9,14 @@ named as in PyTorch (``ReLU``, ``LeakyReLU``, ``ELU``, ``Sigmoid``, ``Tanh``,
     >>> y = act(x)                 # = act.forward(x)
     >>> gx = act.backward(gy)      # dL/dx from dL/dy
 
-The constructor takes the record's parameters as keywords (with their
-defaults), ``axis=-1`` for functions taken along an axis (softmax), and
-``inplace=False``.
+The constructor takes the record's parameters (positionally or as
+keywords; required ones, as Threshold's ``threshold`` and ``value``, have no
+default), ``axis=-1`` for functions taken along an axis (Softmax, GLU,
+Maxout), and ``inplace=False`` (not for GLU/Maxout, whose output is shorter
+than x).  Parameters are checked at construction (ValueError/TypeError
+naming the parameter).  ``RReLU`` also takes ``training=False`` and ``rng``
+(see its docstring); ``PReLU`` holds a learnable ``weight`` and sets
+``weight_grad`` in ``backward``.
 
 What ``forward`` keeps:
 
@@ -33,12 +38,13 @@ free it).
 
 Activations of a kind this module does not know are skipped (they are listed
 in ``SKIPPED``, name -> kind); ``PReLU`` is written by hand since it has a
-learnable weight.
+learnable weight.  GLU and Maxout keep x (their backward needs it).
 """
 from __future__ import annotations
 
 import inspect
 import math
+import numbers
 import re
 
 import numpy as np
@@ -56,8 +62,6 @@ CLASS_NAMES = {
     "softshrink": "Softshrink", "tanhshrink": "Tanhshrink", "log_softmax": "LogSoftmax",
     "softmin": "Softmin", "mish": "Mish", "softplus": "Softplus", "softsign": "Softsign",
 }
-
-AXIS_KINDS = {"softmax"}        # kinds taken along an axis (forward(x, axis=...))
 
 SKIPPED = {}                    # registry name -> kind, for kinds without a layer here
 
@@ -111,43 +115,75 @@ def _y_allowed(rec, params) -> bool:
 
 
 class ActivationLayer(Layer):
-    """A layer for one registry record (subclassed per activation below)."""
+    """A layer for one registry record (subclassed per activation below).
 
-    def __init__(self, *args, inplace=False, **kwargs):
+    Class attributes set per kind: ``has_axis`` (an ``axis`` argument),
+    ``has_inplace`` (an ``inplace`` argument), ``extra_kw`` (more keyword
+    arguments with their defaults, e.g. RReLU's ``training`` and ``rng``).
+    """
+
+    has_axis = False
+    has_inplace = True
+    extra_kw = {}
+
+    @classmethod
+    def _arg_names(cls):
+        return [p.name for p in cls.record.params] + (["axis"] if cls.has_axis else [])
+
+    def __init__(self, *args, **kwargs):
         rec = self.record
-        names = [p.name for p in rec.params] + (["axis"] if not self.elementwise else [])
+        cname = type(self).__name__
+        names = self._arg_names()
+        kw_only = (["inplace"] if self.has_inplace else []) + list(self.extra_kw)
         if len(args) > len(names):
-            raise TypeError(f"{type(self).__name__}() takes at most {len(names)} positional "
+            raise TypeError(f"{cname}() takes at most {len(names)} positional "
                             f"argument(s) ({', '.join(names)}), got {len(args)}")
         for n, v in zip(names, args):
             if n in kwargs:
-                raise TypeError(f"{type(self).__name__}() got multiple values for {n!r}")
+                raise TypeError(f"{cname}() got multiple values for {n!r}")
             kwargs[n] = v
-        unknown = sorted(set(kwargs) - set(names))
+        unknown = sorted(set(kwargs) - set(names) - set(kw_only))
         if unknown:
-            raise TypeError(f"{type(self).__name__}() got unexpected keyword argument(s) "
-                            f"{', '.join(unknown)}; it takes {', '.join(names + ['inplace'])}")
-        params = {p.name: kwargs.get(p.name, p.default) for p in rec.params}
+            raise TypeError(f"{cname}() got unexpected keyword argument(s) "
+                            f"{', '.join(unknown)}; it takes {', '.join(names + kw_only)}")
+        missing = [p.name for p in rec.params if p.required and p.name not in kwargs]
+        if missing:
+            raise TypeError(f"{cname}() missing required argument(s): {', '.join(missing)}")
+        from fastact import _api
+        params = {}
+        for p in rec.params:                    # each parameter's range, now (not at forward)
+            v = kwargs.get(p.name, p.default)
+            params[p.name] = _api.check_param(cname, p, v)
+        for cond, pname, why in rec.constraints:
+            if not eval(cond, {"__builtins__": {}, "math": math}, dict(params)):
+                raise ValueError(f"{cname}: {pname} {why}, got "
+                                 + ", ".join(f"{k}={v!r}" for k, v in params.items()))
         self.params = params
-        if not self.elementwise:
-            self.axis = kwargs.get("axis", -1)
-        self.inplace = bool(inplace)
+        if self.has_axis:
+            axis = kwargs.get("axis", -1)
+            if isinstance(axis, bool) or not isinstance(axis, numbers.Integral):
+                raise TypeError(f"{cname}: axis must be an int, got {type(axis).__name__}")
+            self.axis = int(axis)
+        self.inplace = bool(kwargs.get("inplace", False))
+        for k, default in self.extra_kw.items():
+            setattr(self, k, kwargs.get(k, default))
         self._forward = getattr(_fa, rec.name)
         self._backward = getattr(_fa, rec.name + "_backward")
-        # Validate the parameters now (fastact checks them on every call).
-        self._forward(np.zeros((1,)), **self._call_kw())
         self.saves = "y" if _y_allowed(rec, params) else "x"
         self._saved = None
 
     def _call_kw(self):
-        return dict(self.params) if self.elementwise else dict(self.params, axis=self.axis)
+        return dict(self.params, axis=self.axis) if self.has_axis else dict(self.params)
+
+    def _check_inplace_input(self, x):
+        if not isinstance(x, np.ndarray):
+            raise TypeError(f"{type(self).__name__}(inplace=True): x must be a writeable "
+                            f"float32/float64 numpy.ndarray, got {type(x).__name__}")
 
     def forward(self, x):
         kw = self._call_kw()
         if self.inplace:
-            if not isinstance(x, np.ndarray):
-                raise TypeError(f"{type(self).__name__}(inplace=True): x must be a writeable "
-                                f"float32/float64 numpy.ndarray, got {type(x).__name__}")
+            self._check_inplace_input(x)
             if self.saves == "x":
                 self._saved = x.copy()
                 return self._forward(x, out=x, **kw)
@@ -167,48 +203,144 @@ class ActivationLayer(Layer):
 
     def extra_repr(self):
         parts = [f"{k}={v!r}" for k, v in self.params.items()]
-        if not self.elementwise:
+        if self.has_axis:
             parts.append(f"axis={self.axis!r}")
+        for k, default in self.extra_kw.items():
+            v = getattr(self, k)
+            if k != "rng" and v != default:
+                parts.append(f"{k}={v!r}")
         if self.inplace:
             parts.append("inplace=True")
         return ", ".join(parts)
 
 
-def _signature(rec):
+class AxisXLayer(ActivationLayer):
+    """Along an axis, output shorter than x (glu, maxout): keeps x; no inplace
+    (the output does not fit in x)."""
+
+    elementwise = False
+    has_axis = True
+    has_inplace = False
+
+
+class RReLULayer(ActivationLayer):
+    """Randomized leaky ReLU.  ``training=False`` (the default, as
+    fastact.rrelu): leaky_relu with slope (lower + upper)/2.  ``training=True``
+    draws a slope per element from ``rng`` (a numpy.random.Generator, or an
+    int seed turned into one at construction; required when training: fastact
+    never draws from a global random state); forward keeps those slopes
+    (``noise``) with x for ``backward``.  ``train()`` / ``eval()`` switch the
+    mode, as in PyTorch.
+    """
+
+    extra_kw = {"training": False, "rng": None}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.training = bool(self.training)
+        rng = self.rng
+        if isinstance(rng, numbers.Integral) and not isinstance(rng, bool):
+            self.rng = np.random.default_rng(int(rng))
+        elif rng is not None and not isinstance(rng, np.random.Generator):
+            raise TypeError(f"{type(self).__name__}: rng must be a numpy.random.Generator or "
+                            f"an int seed, got {type(rng).__name__}")
+        if self.training and self.rng is None:
+            raise ValueError(f"{type(self).__name__}(training=True) needs rng= (a "
+                             f"numpy.random.Generator or an int seed)")
+        self.noise = None
+
+    def train(self, mode=True):
+        if mode and self.rng is None:
+            raise ValueError(f"{type(self).__name__}.train() needs an rng (pass rng= to the "
+                             f"constructor)")
+        self.training = bool(mode)
+        return self
+
+    def eval(self):
+        return self.train(False)
+
+    def clear(self):
+        self._saved = None
+        self.noise = None
+
+    def forward(self, x):
+        kw = self._call_kw()
+        out = None
+        if self.inplace:
+            self._check_inplace_input(x)
+            saved, out = x.copy(), x
+        else:
+            saved = x
+        if self.training:
+            y, noise = self._forward(x, training=True, rng=self.rng, return_noise=True,
+                                     out=out, **kw)
+        else:
+            y, noise = self._forward(x, out=out, **kw), None
+        self._saved, self.noise = saved, noise
+        return y
+
+    def backward(self, grad):
+        x = self._need_saved()
+        kw = self._call_kw()
+        if self.noise is None:
+            return self._backward(grad, x, **kw)
+        return self._backward(grad, x, noise=self.noise, training=True, **kw)
+
+
+KIND_BASES = {"elementwise": ActivationLayer, "softmax": None, "axis_x": AxisXLayer,
+              "rrelu": RReLULayer}
+
+
+class AxisLayer(ActivationLayer):
+    """Along an axis, output of x's shape (softmax): keeps y."""
+
+    elementwise = False
+    has_axis = True
+
+
+KIND_BASES["softmax"] = AxisLayer
+
+
+def _signature(rec, base):
     P = inspect.Parameter
-    ps = [P(p.name, P.POSITIONAL_OR_KEYWORD, default=p.default) for p in rec.params]
-    if rec.kind in AXIS_KINDS:
+    ps = [P(p.name, P.POSITIONAL_OR_KEYWORD,
+            **({} if p.required else {"default": p.default})) for p in rec.params]
+    if base.has_axis:
         ps.append(P("axis", P.POSITIONAL_OR_KEYWORD, default=-1))
-    ps.append(P("inplace", P.KEYWORD_ONLY, default=False))
+    if base.has_inplace:
+        ps.append(P("inplace", P.KEYWORD_ONLY, default=False))
+    for k, d in base.extra_kw.items():
+        ps.append(P(k, P.KEYWORD_ONLY, default=d))
     return inspect.Signature(ps)
 
 
 def _make_class(rec):
     cname = class_name(rec.name)
-    sig = ", ".join([f"{p.name}={p.default!r}" for p in rec.params]
-                    + (["axis=-1"] if rec.kind in AXIS_KINDS else []) + ["inplace=False"])
+    base = KIND_BASES[rec.kind]
+    sig = str(_signature(rec, base))[1:-1]
     doc = (f"{rec.summary or rec.name} Layer over fastact.{rec.name}.\n\n"
            f"    {cname}({sig})\n\n    {rec.formula}\n\n"
            f"    forward keeps {'y' if 'y' in rec.backward_from else 'x'}"
            f"{' (x when ' + rec.y_requires + ' fails)' if rec.y_requires and 'y' in rec.backward_from else ''}"
            f"; see fastact.nn for inplace.\n")
-    return type(cname, (ActivationLayer,), {
-        "name": rec.name, "record": rec, "elementwise": rec.kind == "elementwise",
-        "__doc__": doc, "__module__": __name__, "__qualname__": cname,
-        "__signature__": _signature(rec)})
+    if base.__doc__ and base is not ActivationLayer:
+        doc += "\n    " + base.__doc__
+    return type(cname, (base,), {
+        "name": rec.name, "record": rec, "__doc__": doc, "__module__": __name__,
+        "__qualname__": cname, "__signature__": _signature(rec, base)})
 
 
 LAYERS = {}                     # registry name -> layer class
 
 for _rec in _fa.activations().values():
-    if _rec.kind == "elementwise" or _rec.kind in AXIS_KINDS:
+    if _rec.kind in KIND_BASES:
         _cls = _make_class(_rec)
         if _cls.__name__ in globals():          # a clash with an existing name: keep the first
             SKIPPED[_rec.name] = _rec.kind
             continue
         LAYERS[_rec.name] = _cls
         globals()[_cls.__name__] = _cls
-    elif _rec.name != "prelu":
+    elif _rec.kind != "prelu":
         SKIPPED[_rec.name] = _rec.kind
 
 
@@ -255,7 +387,7 @@ if "prelu" in LAYERS:           # the hand-written class wins over a generated o
 if hasattr(_fa, "prelu"):
     LAYERS["prelu"] = PReLU
 
-__all__ = ["Layer", "ActivationLayer", "LAYERS", "SKIPPED", "class_name"] + sorted(
+__all__ = ["Layer", "ActivationLayer", "AxisLayer", "AxisXLayer", "RReLULayer", "LAYERS", "SKIPPED", "class_name"] + sorted(
     c.__name__ for c in LAYERS.values())
 
 globals().pop("_rec", None)

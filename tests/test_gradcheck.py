@@ -6,15 +6,26 @@ import fastact as fa
 from fastact import nn
 from conftest import default_params
 
-RECORDS = [r for r in fa.activations().values() if r.kind in ("elementwise", "softmax")]
+RECORDS = list(fa.activations().values())
 POINTS = np.concatenate([np.linspace(-8, 8, 161), [0.0, -0.0, 1e-9, -1e-9, 30.0, -30.0,
                                                    1e3, -1e3, np.nan, np.inf, -np.inf]])
 
 
 def _input(rec):
-    if rec.kind == "elementwise":
+    """x and the keywords beyond the parameters, per kind."""
+    if rec.kind in ("elementwise", "rrelu"):
         return POINTS, {}
-    return np.random.default_rng(0).uniform(-5, 5, (6, 9)), {"axis": -1}
+    if rec.kind == "prelu":
+        return np.random.default_rng(0).uniform(-5, 5, (4, 3, 5)), {"weight": [0.1, -0.2, 0.3]}
+    # softmax, axis_x: 12 is even (glu) and divisible by maxout's pieces 2, 3, 4, 6
+    return np.random.default_rng(0).uniform(-5, 5, (6, 12)), {"axis": -1}
+
+
+def _expected_forms(rec, params):
+    want = {"x", "y"} & set(rec.backward_from)
+    if rec.y_requires is not None and not eval(rec.y_requires, {}, params):
+        want.discard("y")
+    return want | ({"weight"} if rec.kind == "prelu" else set())
 
 
 @pytest.mark.parametrize("rec", RECORDS, ids=lambda r: r.name)
@@ -24,19 +35,46 @@ def test_every_function_passes(build, rec):
     assert res, res
     assert res.passed and res.checked > 0
     assert res.max_abs_error <= 1e-5
-    want = {"x", "y"} & set(rec.backward_from)
-    if rec.y_requires is not None and not eval(rec.y_requires, {}, default_params(rec)):
-        want.discard("y")
-    assert set(res.forms) == want
+    assert set(res.forms) == _expected_forms(rec, default_params(rec))
 
 
 @pytest.mark.parametrize("rec", [r for r in RECORDS if r.params], ids=lambda r: r.name)
 def test_other_parameters(rec):
     x, kw = _input(rec)
+    base = default_params(rec)
+    tried = 0
     for p in rec.params:
-        for v in (p.default * 0.3, p.default * 2 + 0.1):
-            if p.check(v) is None:
-                assert fa.gradcheck(rec.name, x, **kw, **{p.name: v})
+        b = base[p.name]
+        for v in ((b + 1, b * 2) if p.integer else (b * 0.3, b * 2 + 0.1)):
+            params = dict(base, **{p.name: v})
+            if p.check(v) is None and all(eval(c, {}, params) for c, _, _ in rec.constraints):
+                assert fa.gradcheck(rec.name, x, **kw, **params), (p.name, v)
+                tried += 1
+    assert tried
+
+
+def test_rrelu_training_with_fixed_noise():
+    res = fa.gradcheck("rrelu", POINTS, training=True, rng=5)
+    assert res and res.forms == ("x",) and res.checked > 100
+    gen = np.random.default_rng(9)
+    state = gen.bit_generator.state
+    assert fa.gradcheck("rrelu", POINTS, lower=0.0, upper=0.9, training=True, rng=gen)
+    assert gen.bit_generator.state == state               # copied, not advanced
+    with pytest.raises(ValueError, match="rng"):
+        fa.gradcheck("rrelu", POINTS, training=True)
+    assert fa.gradcheck(nn.RReLU(training=True, rng=3), POINTS)
+
+
+def test_a_wrong_weight_gradient_fails():
+    class Wrong(nn.PReLU):
+        def backward(self, grad):
+            gx = super().backward(grad)
+            self.weight_grad = self.weight_grad * 1.01
+            return gx
+
+    x = np.random.default_rng(0).standard_normal((4, 3, 5))
+    res = fa.gradcheck(Wrong(3, 0.2, dtype=np.float64), x)
+    assert not res and res.forms == ("layer", "layer.weight")
 
 
 def test_softmax_along_axis_0_and_many_elements():
@@ -51,11 +89,14 @@ def test_softmax_along_axis_0_and_many_elements():
 
 @pytest.mark.parametrize("name", sorted(n for n in nn.LAYERS if n != "prelu"))
 def test_layers(name):
-    layer = nn.LAYERS[name]()
+    cls = nn.LAYERS[name]
+    required = {p.name: p.example for p in cls.record.params if p.required}
+    layer = cls(**required)
     x = POINTS if layer.elementwise else np.random.default_rng(3).standard_normal((3, 8))
     res = fa.gradcheck(layer, x)
     assert res and res.forms == ("layer",)
-    assert fa.gradcheck(nn.LAYERS[name](inplace=True), x)
+    if cls.has_inplace:
+        assert fa.gradcheck(cls(inplace=True, **required), x)
 
 
 def test_kinks_are_skipped():

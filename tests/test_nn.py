@@ -10,15 +10,25 @@ from conftest import default_params
 
 RECORDS = list(fa.activations().values())
 LAYER_RECORDS = [r for r in RECORDS if r.name in nn.LAYERS and r.name != "prelu"]
+INPLACE_RECORDS = [r for r in LAYER_RECORDS if nn.LAYERS[r.name].has_inplace]
+
+
+def _required(rec):
+    """The registry's example values of the required parameters (threshold's)."""
+    return {p.name: p.example for p in rec.params if p.required}
+
+
+def _make(rec, **kw):
+    return nn.LAYERS[rec.name](**_required(rec), **kw)
 
 
 def _x(rec, dtype=np.float64):
-    x = np.random.default_rng(3).uniform(-4, 4, (6, 7)).astype(dtype)
+    x = np.random.default_rng(3).uniform(-4, 4, (6, 8)).astype(dtype)   # glu, maxout: even
     return x
 
 
 def _kw(layer):
-    return dict(layer.params, **({} if layer.elementwise else {"axis": layer.axis}))
+    return dict(layer.params, **({"axis": layer.axis} if layer.has_axis else {}))
 
 
 def test_every_record_has_a_layer_or_is_listed_as_skipped():
@@ -38,12 +48,12 @@ def test_pytorch_class_names():
 
 @pytest.mark.parametrize("rec", LAYER_RECORDS, ids=lambda r: r.name)
 def test_forward_backward_match_the_functions(rec):
-    layer = nn.LAYERS[rec.name]()
+    layer = _make(rec)
     x = _x(rec)
-    g = np.random.default_rng(4).standard_normal(x.shape)
     fwd, bwd = getattr(fa, rec.name), getattr(fa, rec.name + "_backward")
     kw = _kw(layer)
     y = layer(x)
+    g = np.random.default_rng(4).standard_normal(y.shape)
     np.testing.assert_array_equal(y, fwd(x, **kw))
     want = bwd(g, y=y, **kw) if layer.saves == "y" else bwd(g, x, **kw)
     np.testing.assert_array_equal(layer.backward(g), want)
@@ -54,15 +64,15 @@ def test_forward_backward_match_the_functions(rec):
     assert layer._saved is (y if layer.saves == "y" else x)
 
 
-@pytest.mark.parametrize("rec", LAYER_RECORDS, ids=lambda r: r.name)
+@pytest.mark.parametrize("rec", INPLACE_RECORDS, ids=lambda r: r.name)
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_inplace(rec, dtype):
     x = _x(rec, dtype)
     g = np.random.default_rng(5).standard_normal(x.shape).astype(dtype)
-    ref = nn.LAYERS[rec.name]()
+    ref = _make(rec)
     y_ref = ref(x.copy())
     gx_ref = ref.backward(g)
-    layer = nn.LAYERS[rec.name](inplace=True)
+    layer = _make(rec, inplace=True)
     xin = x.copy()
     y = layer(xin)
     assert y is xin
@@ -77,33 +87,101 @@ def test_inplace(rec, dtype):
 @pytest.mark.parametrize("rec", LAYER_RECORDS, ids=lambda r: r.name)
 def test_backward_before_forward_and_repr(rec):
     cls = nn.LAYERS[rec.name]
-    layer = cls()
+    layer = _make(rec)
     with pytest.raises(RuntimeError, match="before forward"):
         layer.backward(np.ones(3))
-    layer(np.ones((2, 3)))
+    layer(np.ones((2, 4)))
     layer.clear()
     with pytest.raises(RuntimeError, match="before forward"):
-        layer.backward(np.ones((2, 3)))
-    r = repr(cls(inplace=True))
-    assert r.startswith(cls.__name__ + "(") and "inplace=True" in r
-    for p in rec.params:
-        assert f"{p.name}={p.default!r}" in repr(layer)
+        layer.backward(np.ones((2, 4)))
+    if cls.has_inplace:
+        r = repr(_make(rec, inplace=True))
+        assert r.startswith(cls.__name__ + "(") and "inplace=True" in r
+    else:                                   # glu, maxout: the output does not fit in x
+        with pytest.raises(TypeError, match="unexpected keyword"):
+            _make(rec, inplace=True)
+    for name, value in rec.examples.items():
+        assert f"{name}={value!r}" in repr(layer)
     sig = inspect.signature(cls)
     assert list(sig.parameters)[:len(rec.params)] == [p.name for p in rec.params]
-    assert "inplace" in sig.parameters
+    assert ("inplace" in sig.parameters) == cls.has_inplace
+    assert [n for n, s in sig.parameters.items() if s.default is s.empty] == list(_required(rec))
+    if _required(rec):
+        with pytest.raises(TypeError, match="missing required"):
+            cls()
 
 
 @pytest.mark.parametrize("rec", [r for r in LAYER_RECORDS if r.params], ids=lambda r: r.name)
 def test_params(rec):
     cls = nn.LAYERS[rec.name]
     p = rec.params[0]
-    value = p.default * 0.5 if p.default else 0.5
-    a, b = cls(**{p.name: value}), cls(value)
+    base = rec.examples[p.name]
+    value = base + 1 if p.integer else (base * 0.5 if base else 0.5)
+    others = {n: v for n, v in _required(rec).items() if n != p.name}
+    a = cls(**{p.name: value}, **others)
+    b = cls(value, *others.values())            # the required ones come first
     assert a.params[p.name] == b.params[p.name] == value
     with pytest.raises(TypeError, match="unexpected keyword"):
-        cls(not_a_param=1.0)
-    with pytest.raises(ValueError):
-        cls(**{p.name: float("nan")})
+        cls(not_a_param=1.0, **_required(rec))
+    with pytest.raises(ValueError, match=p.name):
+        cls(**{p.name: 0 if p.integer else float("nan")}, **others)
+
+
+@pytest.mark.parametrize("rec", [r for r in LAYER_RECORDS if r.constraints], ids=lambda r: r.name)
+def test_constraints_checked_at_construction(rec):
+    # every constraint so far is "a <= b": swap the examples apart
+    for cond, pname, why in rec.constraints:
+        a, b = [n.strip() for n in cond.split("<=")]
+        with pytest.raises(ValueError, match=pname):
+            nn.LAYERS[rec.name](**dict(_required(rec), **{a: 2.0, b: 1.0}))
+
+
+def test_axis_x_layers():
+    for cls, kw, want in ((nn.GLU, {}, lambda x: fa.glu(x, axis=0)),
+                          (nn.Maxout, {"pieces": 3}, lambda x: fa.maxout(x, 3, axis=0))):
+        x = np.random.default_rng(0).standard_normal((6, 5))
+        layer = cls(axis=0, **kw)
+        y = layer(x)
+        np.testing.assert_array_equal(y, want(x))
+        assert layer.saves == "x" and layer._saved is x
+        g = np.ones_like(y)
+        np.testing.assert_array_equal(layer.backward(g),
+                                      getattr(fa, layer.name + "_backward")(g, x, axis=0, **kw))
+    assert repr(nn.Maxout(2)) == "Maxout(pieces=2, axis=-1)"
+    with pytest.raises(TypeError, match="int"):
+        nn.Maxout(2.5)
+
+
+def test_rrelu_layer_training():
+    x = np.random.default_rng(0).standard_normal((5, 7))
+    g = np.random.default_rng(1).standard_normal(x.shape)
+    layer = nn.RReLU(0.1, 0.3, training=True, rng=42)
+    y1 = layer(x)
+    noise = layer.noise
+    np.testing.assert_array_equal(y1, fa.rrelu(x, 0.1, 0.3, training=True, rng=42))
+    np.testing.assert_array_equal(layer.backward(g),
+                                  fa.rrelu_backward(g, x, noise=noise, lower=0.1, upper=0.3,
+                                                    training=True))
+    neg = x <= 0
+    assert np.all((noise[neg] >= 0.1) & (noise[neg] <= 0.3)) and np.all(noise[~neg] == 1)
+    assert not np.array_equal(layer(x), y1)          # the generator moves on
+    layer.eval()
+    np.testing.assert_array_equal(layer(x), fa.leaky_relu(x, 0.2))
+    assert layer.noise is None
+    np.testing.assert_array_equal(layer.backward(g), fa.leaky_relu_backward(g, x, negative_slope=0.2))
+    # inplace in training: x is copied for the backward
+    xin = x.copy()
+    layer = nn.RReLU(training=True, rng=np.random.default_rng(7), inplace=True)
+    y = layer(xin)
+    assert y is xin
+    np.testing.assert_array_equal(layer._saved, x)
+    assert "training=True" in repr(layer)
+    with pytest.raises(ValueError, match="rng"):
+        nn.RReLU(training=True)
+    with pytest.raises(ValueError, match="rng"):
+        nn.RReLU().train()
+    with pytest.raises(ValueError, match="lower"):
+        nn.RReLU(0.5, 0.1)
 
 
 def test_elu_negative_alpha_keeps_x():
@@ -133,8 +211,7 @@ def test_inplace_needs_an_ndarray():
 
 
 def test_prelu_layer():
-    if not hasattr(fa, "prelu"):
-        pytest.skip("fastact.prelu is not in this build yet")
+    assert nn.LAYERS["prelu"] is nn.PReLU
     layer = nn.PReLU(num_parameters=3, init=0.25)
     assert layer.weight.shape == (3,) and np.all(layer.weight == 0.25)
     assert repr(layer) == "PReLU(num_parameters=3)"
@@ -152,4 +229,6 @@ def test_prelu_layer():
     np.testing.assert_allclose(y, np.where(x > 0, x, w * x), rtol=1e-6)
     np.testing.assert_allclose(layer.weight_grad,
                                np.where(x > 0, 0, x * g).sum(axis=(0, 2)), rtol=1e-4, atol=1e-5)
-    assert fa.gradcheck(nn.PReLU(1, 0.1, dtype=np.float64), x.astype(np.float64))
+    res = fa.gradcheck(nn.PReLU(1, 0.1, dtype=np.float64), x.astype(np.float64))
+    assert res and res.forms == ("layer", "layer.weight")
+    assert fa.gradcheck(nn.PReLU(3, 0.1), x.astype(np.float64))
