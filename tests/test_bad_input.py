@@ -14,18 +14,43 @@ pytestmark = pytest.mark.filterwarnings("ignore::PendingDeprecationWarning")  # 
 
 import fastact as fa
 
+# Kinds whose output has x's shape and whose backward takes (grad, x or y):
+# every test here covers them.  "axis_x" (glu, maxout: output shorter than x
+# along an axis) is covered by the dtype, masked-array and interpreter-health
+# tests below; its shape, out= and overlap errors are in test_axis_catalogue.
+# "prelu" (a weight argument, backward returns a pair) and "rrelu" (training
+# mode needs an rng, backward needs noise) have their own error tests in
+# test_prelu_rrelu.
 KINDS = ("elementwise", "softmax")
-RECORDS = [a for a in fa.activations().values() if a.kind in KINDS]
+REGISTRY = fa.activations()
+RECORDS = [a for a in REGISTRY.values() if a.kind in KINDS]
 NAMES = [a.name for a in RECORDS]
+AXIS_X = [a.name for a in REGISTRY.values() if a.kind == "axis_x"]
+
+
+def _required(name):
+    """The registry's example values of the required parameters of `name`
+    (threshold's threshold and value, maxout's pieces)."""
+    return {p.name: p.example for p in REGISTRY[name].params if p.required}
 
 
 def _fwd(name):
-    return getattr(fa, name)
+    """fa.NAME, with required parameters bound to their example values (a
+    keyword given at the call replaces them)."""
+    f = getattr(fa, name)
+    req = _required(name)
+    return (lambda *a, **kw: f(*a, **{**req, **kw})) if req else f
+
+
+def _bwd(name):
+    b = getattr(fa, name + "_backward")
+    req = _required(name)
+    return (lambda *a, **kw: b(*a, **{**req, **kw})) if req else b
 
 
 def _bwd_call(rec):
     """backward(grad, a, **kw) with a passed as x (when allowed) or y."""
-    b = getattr(fa, rec.name + "_backward")
+    b = _bwd(rec.name)
     if "x" in rec.backward_from:
         return lambda g, a, **kw: b(g, a, **kw), "x"
     return lambda g, a, **kw: b(g, y=a, **kw), "y"
@@ -36,6 +61,10 @@ def _healthy():
     for rec in RECORDS:
         r = _fwd(rec.name)(x)
         assert r.shape == x.shape and np.isfinite(r).all()
+    x = np.linspace(-2, 2, 8)
+    for name in AXIS_X:        # glu halves the axis, maxout (pieces=2) too
+        r = _fwd(name)(x)
+        assert r.shape == (4,) and np.isfinite(r).all()
 
 
 def _raises(exc, fname, argname, fn, *args, **kw):
@@ -92,16 +121,33 @@ def test_bad_dtype(name, what, make):
         _raises(TypeError, name + "_backward", aname, bwd, np.ones(np.shape(good)), make())
 
 
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("what, make", BAD_DTYPES, ids=[b[0] for b in BAD_DTYPES])
+@pytest.mark.parametrize("name", AXIS_X)
+def test_bad_dtype_axis_x(name, what, make):
+    """glu, maxout: the same dtype errors (the backward takes grad in the
+    output's shape and x)."""
+    bwd = _bwd(name)
+    _raises(TypeError, name, "x", _fwd(name), make())
+    x = np.linspace(-2, 2, 8)
+    _raises(TypeError, name + "_backward", "grad", bwd, make(), x)
+    if what != "ragged":
+        _raises(TypeError, name + "_backward", "x", bwd, np.ones(4), make())
+
+
+@pytest.mark.parametrize("name", NAMES + AXIS_X)
 def test_masked_array_refused(name):
     rec = fa.activations()[name]
     bwd, aname = _bwd_call(rec)
-    m = np.ma.masked_array([1.0, -1.0, 2.0], mask=[0, 1, 0])
+    n = 4 if rec.kind == "axis_x" else 3
+    m = np.ma.masked_array([1.0, -1.0, 2.0, 0.5][:n], mask=[0, 1, 0, 0][:n])
     msg = _raises(TypeError, name, "x", _fwd(name), m)
     assert "masked array" in msg
-    _raises(TypeError, name + "_backward", "grad", bwd, m, np.ones(3))
-    _raises(TypeError, name + "_backward", aname, bwd, np.ones(3), m)
-    _raises(TypeError, name, "out", _fwd(name), np.ones(3), out=np.ma.masked_array(np.ones(3)))
+    gm = m if rec.kind != "axis_x" else m[:2]            # grad has the output's shape
+    g = np.ones(3) if rec.kind != "axis_x" else np.ones(2)
+    _raises(TypeError, name + "_backward", "grad", bwd, gm, np.ones(n))
+    _raises(TypeError, name + "_backward", aname, bwd, g, m)
+    out = np.ma.masked_array(np.ones(n if rec.kind != "axis_x" else 2))
+    _raises(TypeError, name, "out", _fwd(name), np.ones(n), out=out)
 
 
 class Tagged(np.ndarray):
@@ -173,7 +219,7 @@ def test_grad_shape_mismatch(name):
 @pytest.mark.parametrize("name", NAMES)
 def test_backward_wrong_forward_argument(name):
     rec = fa.activations()[name]
-    b = getattr(fa, name + "_backward")
+    b = _bwd(name)
     fname = name + "_backward"
     x = np.ones(3)
     _raises(TypeError, fname, "got neither", b, x)
@@ -200,8 +246,12 @@ def test_softmax_axis(name):
         # valid spellings
         np.testing.assert_array_equal(fn(*args, axis=np.int64(0), **kw), fn(*args, axis=0, **kw))
         np.testing.assert_array_equal(fn(*args, axis=-2, **kw), fn(*args, axis=0, **kw))
-    # 0-d: only axis 0 / -1
-    assert f(np.float64(3.0), axis=0) == 1.0
+    # 0-d: only axis 0 / -1; the result is that of a 1-element axis
+    # (softmax, softmin: 1; log_softmax: 0)
+    one = f(np.array([3.0]))[0]
+    assert one == {"log_softmax": 0.0}.get(name, 1.0)
+    assert f(np.float64(3.0), axis=0) == one
+    assert f(np.float64(3.0), axis=-1) == one
     _raises(ValueError, name, "axis", f, np.float64(3.0), axis=1)
 
 
@@ -231,6 +281,39 @@ def test_bad_params(name, param):
             fn(*args, no_such_param=1.0)
 
 
+CONSTRAINED = [a.name for a in RECORDS if a.constraints]
+
+
+@pytest.mark.parametrize("name", CONSTRAINED)
+def test_param_constraints(name):
+    """A cross-parameter condition (hardtanh: min_val <= max_val) that fails
+    is a ValueError naming the parameter, forward and backward; equality of
+    the two sides, where the condition allows it, is fine."""
+    rec = fa.activations()[name]
+    bwd, aname = _bwd_call(rec)
+    x = np.linspace(-2, 2, 8)
+    for cond, pname, why in rec.constraints:
+        others = [p.name for p in rec.params if p.name != pname and p.name in cond]
+        assert others, cond
+        other = others[0]
+        base = rec.examples
+        # move pname past the other parameter in both directions: exactly one fails
+        results = []
+        for delta in (-1.0, 1.0):
+            kw = {**base, pname: base[other] + delta}
+            if next((p for p in rec.params if p.name == pname)).check(kw[pname]):
+                continue
+            holds = eval(cond, {}, kw)
+            results.append(holds)
+            for fn, fname, args in ((_fwd(name), name, (x,)), (bwd, name + "_backward", (np.ones_like(x), x))):
+                if holds:
+                    assert np.isfinite(fn(*args, **kw)).all()
+                else:
+                    msg = _raises(ValueError, fname, pname, fn, *args, **kw)
+                    assert why in msg, msg
+        assert False in results, f"{name}: {cond} never violated"
+
+
 @pytest.mark.parametrize("name, param", PARAMS, ids=[f"{n}-{p.name}" for n, p in PARAMS])
 def test_param_overflowing_float32(name, param):
     """A finite double parameter that overflows float32 would turn 0 * p into
@@ -238,9 +321,18 @@ def test_param_overflowing_float32(name, param):
     accepted for float64."""
     rec = fa.activations()[name]
     bwd, aname = _bwd_call(rec)
-    big = -1e300 if param.high < 1e300 else 1e300
-    if param.check(big):
-        pytest.skip("range excludes huge values")
+    def allowed(v):
+        """v passes the parameter's range and the record's constraints
+        (the other parameters at their defaults / examples)."""
+        if param.check(v):
+            return False
+        env = {**rec.examples, param.name: v}
+        return all(eval(cond, {}, env) for cond, _, _ in rec.constraints)
+
+    big = next((b for b in ((-1e300, 1e300) if param.high < 1e300 else (1e300, -1e300))
+                if allowed(b)), None)
+    if big is None:
+        pytest.skip("range or constraints exclude huge values")
     x32 = np.array([0.0, -0.0, -1.0, 1.0], np.float32)
     for fn, fname, args in ((_fwd(name), name, (x32,)), (bwd, name + "_backward", (np.ones_like(x32), x32))):
         msg = _raises(ValueError, fname, param.name, fn, *args, **{param.name: big})
@@ -251,7 +343,7 @@ def test_param_overflowing_float32(name, param):
         assert not np.isnan(r).any()
     # just below the float32 limit is fine
     ok = float(np.finfo(np.float32).max) * (1 if big > 0 else -1)
-    if not param.check(ok):
+    if allowed(ok):
         assert not np.isnan(_fwd(name)(x32, **{param.name: ok})).any()
 
 
@@ -329,7 +421,7 @@ def test_out_is_input_in_another_layout(name):
 def test_interpreter_healthy_after_many_errors():
     x = np.ones(5)
     for _ in range(2000):
-        for rec in RECORDS:
+        for rec in RECORDS + [REGISTRY[n] for n in AXIS_X]:
             try:
                 _fwd(rec.name)(x, out=np.empty(4))
             except ValueError:

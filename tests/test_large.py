@@ -35,8 +35,10 @@ def test_chunk_plan(level, n, nthreads):
 @pytest.mark.parametrize("name", [a.name for a in fa.activations().values() if a.kind == "elementwise"])
 def test_threaded_sizes_around_chunks(name):
     """Sizes just off the chunk multiples, on 2 threads: every element is
-    computed once (compare with one thread)."""
-    f = getattr(fa, name)
+    computed once (compare with one thread).  Parameters: the registry's
+    defaults, and its examples for required ones (threshold)."""
+    kw = fa.activations()[name].examples
+    f = lambda x, **k: getattr(fa, name)(x, **kw, **k)     # noqa: E731
     rng = np.random.default_rng(0)
     for n in (2**16 - 1, 2**16 + 63, 2**17 + 1, 3 * 2**16 + 65):
         x = (rng.standard_normal(n) * 4).astype(np.float32)

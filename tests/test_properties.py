@@ -12,7 +12,14 @@ layout, in place), on a random CPU build and thread count:
   and functions, not ULPs, which test_accuracy covers);
 * inputs that are not out are unchanged, byte for byte.
 
-Kinds other than "elementwise" and "softmax" are skipped generically.
+Kinds "elementwise", "softmax" and "axis_x" (glu, maxout: the axis length
+is drawn among those the record allows, grad has the output's shape; the
+baseline check is the forward only, against a NumPy expression here) are
+covered; "prelu" and "rrelu" (a weight argument; an rng and noise) are
+skipped with that reason (test_prelu_rrelu covers them).  Parameters: the
+default or the registry's example for required ones, or a random valid value
+(integers for integer parameters), and the record's cross-parameter
+constraints hold.
 Example counts: FASTACT_HYPOTHESIS_EXAMPLES (default 60 per test).
 """
 import os
@@ -28,7 +35,7 @@ from fastact._baseline import NUMPY
 
 from conftest import BUILDS, _small_parallel_threshold
 
-KINDS = ("elementwise", "softmax")
+KINDS = ("elementwise", "softmax", "axis_x")
 RECORDS = [a for a in fa.activations().values()]
 EXAMPLES = int(os.environ.get("FASTACT_HYPOTHESIS_EXAMPLES", "60"))
 SETTINGS = settings(max_examples=EXAMPLES, deadline=None, database=None,
@@ -100,23 +107,74 @@ shapes = st.lists(st.integers(0, 4), min_size=0, max_size=5).filter(lambda s: np
 
 
 def _params(draw, rec, direction):
-    """Keyword parameters: defaults or random valid values (softmax: axis)."""
+    """Keyword parameters: defaults (examples for required ones) or random
+    valid values; the axis is drawn by the caller."""
     if rec.kind == "softmax":
         return {}
     params = {}
     for p in rec.params:
         if draw(st.booleans()):
-            params[p.name] = p.default
+            params[p.name] = rec.examples[p.name]
+        elif p.integer:
+            lo = int(np.ceil(p.low)) if p.low != -np.inf else -10
+            hi = int(p.high) if p.high != np.inf else 10
+            v = draw(st.integers(lo + (1 if p.low_open and lo == p.low else 0), hi))
+            params[p.name] = v if not (p.nonzero and v == 0) else rec.examples[p.name]
         else:
             lo = p.low if p.low != -np.inf else -10.0
             hi = p.high if p.high != np.inf else 10.0
             v = draw(st.floats(lo, hi, allow_nan=False, exclude_min=p.low_open))
             if p.nonzero and v == 0:
-                v = p.default
+                v = rec.examples[p.name]
             params[p.name] = v
-    if direction == "y" and rec.y_requires and not eval(rec.y_requires, {}, dict(params or rec.defaults)):
-        params = dict(rec.defaults)
+        assert p.check(params[p.name]) is None, (p.name, params[p.name])
+    for cond, pname, _ in rec.constraints:
+        if not eval(cond, {}, params):
+            # an ordering (min_val <= max_val): swap the two drawn values
+            other = next(q.name for q in rec.params if q.name != pname and q.name in cond)
+            params[pname], params[other] = params[other], params[pname]
+    if not all(eval(cond, {}, params) for cond, _, _ in rec.constraints):
+        params = dict(rec.examples)
+    if direction == "y" and rec.y_requires and not eval(rec.y_requires, {}, dict(params or rec.examples)):
+        params = dict(rec.examples)
     return params
+
+
+def _axis_x_reference(rec, x, kw):
+    """(forward of x in float64, group(m, reduce)) for glu / maxout: group
+    reduces an array of x's shape over each output element's inputs."""
+    ax = kw["axis"] % x.ndim
+    if rec.name == "glu":
+        def group(m, red):
+            a, b = np.split(m, 2, axis=ax)
+            return red(np.stack([a, b]), axis=0)
+        a, b = np.split(x, 2, axis=ax)
+        return a / (1 + np.exp(-b)), group
+    if rec.name == "maxout":
+        pc = kw["pieces"]
+        s = x.shape[:ax] + (x.shape[ax] // pc, pc) + x.shape[ax + 1:]
+
+        def group(m, red):
+            return red(m.reshape(s), axis=ax + 1)
+        return x.reshape(s).max(axis=ax + 1), group
+    return None, None
+
+
+def _axis_x_baseline_check(rec, direction, inputs, kw, result, rdt):
+    if direction != "forward" or result.size == 0:
+        return
+    x = np.asarray(inputs[0], dtype=np.float64)
+    with np.errstate(all="ignore"):
+        expect, group = _axis_x_reference(rec, x, kw)
+        if expect is None:
+            return
+        ok = group(np.isfinite(x) & (np.abs(x) <= 1e4), np.all) & np.isfinite(expect)
+        scale = group(np.abs(x), np.max)
+        tol = {np.dtype(np.float16): 4e-3, np.dtype(np.float32): 1e-5}.get(rdt, 1e-11)
+        got = np.asarray(result, dtype=np.float64)
+        bad = ok & ~(np.abs(got - expect) <= tol * 4 * (1 + scale))
+    assert not bad.any(), (f"{rec.name} forward: differs from the NumPy expression: got "
+                           f"{got[bad][:3]}, expected {expect[bad][:3]}")
 
 
 def _new_out(draw, shape, dtype):
@@ -170,7 +228,7 @@ def _baseline_check(rec, direction, inputs, kw, result, rdt):
         ok = np.broadcast_to(ok.all(axis=ax, keepdims=True), ok.shape)
         p = {"axis": ax}
     else:
-        p = {**rec.defaults, **kw}
+        p = {**rec.examples, **kw}
     with np.errstate(all="ignore"):
         if direction == "forward":
             expect = base_fn(f64[0], None, p)
@@ -196,14 +254,27 @@ def _baseline_check(rec, direction, inputs, kw, result, rdt):
 @given(data=st.data())
 def test_property(rec, direction, data):
     if rec.kind not in KINDS:
-        pytest.skip(f"kind {rec.kind!r} not covered by the property tests")
+        pytest.skip(f"kind {rec.kind!r} (a weight / rng argument) not covered by the generic "
+                    "property tests; see test_prelu_rrelu")
     draw = data.draw
     shape = tuple(draw(shapes))
     dtype = draw(st.sampled_from(DTYPES))
     kw = _params(draw, rec, direction)
-    if rec.kind == "softmax":
+    if rec.kind == "axis_x" and not shape:
+        shape = (draw(st.integers(0, 4)),)          # at least one dimension
+    if rec.kind in ("softmax", "axis_x"):
         n = max(len(shape), 1)
         kw["axis"] = draw(st.integers(-n, n - 1))
+    out_shape = shape                                # the forward's shape
+    if rec.kind == "axis_x":
+        # an axis length the record allows (glu: even; maxout: a multiple of pieces)
+        cond = rec.extra["k_requires"][0]
+        env = {k: v for k, v in kw.items() if k != "axis"}
+        ks = [k for k in range(0, 13) if eval(cond, {}, {"k": k, **env})]
+        k = draw(st.sampled_from(ks))
+        ax = kw["axis"] % len(shape)
+        shape = shape[:ax] + (k,) + shape[ax + 1:]
+        out_shape = shape[:ax] + (eval(rec.extra["out_len"], {}, {"k": k, **env}),) + shape[ax + 1:]
     if direction == "forward":
         inputs = [draw(arrays(shape, dtype))]
     else:
@@ -216,11 +287,15 @@ def test_property(rec, direction, data):
                                                       **{k: v for k, v in kw.items()}))
             if a.flags.writeable and a.ndim:
                 a[...] = fy
-        inputs = [draw(arrays(shape, gdtype)), a]
+        inputs = [draw(arrays(out_shape, gdtype)), a]
+    # the result has the forward's shape, or x's for a backward
+    rshape = out_shape if direction == "forward" else shape
     rdt = _result_dtype(*[v.dtype for v in inputs])
     out_mode = draw(st.sampled_from(["none", "new", "inplace"]))
-    target = inputs[0]
-    if out_mode == "inplace" and not (target.dtype == rdt and target.flags.writeable and target.ndim):
+    # in place: out is an input of the result's shape (axis_x's backward: x)
+    target = next((v for v in inputs if v.shape == rshape), inputs[0])
+    if out_mode == "inplace" and not (target.dtype == rdt and target.flags.writeable and target.ndim
+                                      and target.shape == rshape):
         out_mode = "new"
     build = draw(st.sampled_from(BUILDS))
     nthreads = draw(st.sampled_from([1, 2]))
@@ -232,7 +307,7 @@ def test_property(rec, direction, data):
         if out_mode == "none":
             r = _call(rec, direction, inputs, kw, None)
         elif out_mode == "new":
-            out = _new_out(draw, shape, rdt)
+            out = _new_out(draw, rshape, rdt)
             r = _call(rec, direction, inputs, kw, out)
             assert r is out
         else:
@@ -247,4 +322,8 @@ def test_property(rec, direction, data):
         if out_mode == "inplace" and v is target:
             continue
         assert v.tobytes() == before.tobytes(), "an input that is not out changed"
-    _baseline_check(rec, direction, [b for _, b in snapshot], kw, np.asarray(r), rdt)
+    assert np.shape(r) == rshape
+    if rec.kind == "axis_x":
+        _axis_x_baseline_check(rec, direction, [b for _, b in snapshot], kw, np.asarray(r), rdt)
+    else:
+        _baseline_check(rec, direction, [b for _, b in snapshot], kw, np.asarray(r), rdt)
