@@ -39,8 +39,8 @@ def generate_loops():
     registry = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = registry
     spec.loader.exec_module(registry)
-    elementwise = [(kid, a.name, [p.name for p in a.params], "x" in a.backward_from, "y" in a.backward_from)
-                   for kid, a in enumerate(registry.ELEMENTWISE)]
+    elementwise = [(kid, k, [p.name for p in a.params], "x" in a.backward_from, "y" in a.backward_from)
+                   for kid, (k, a) in enumerate(registry.KERNELS)]
     template = (KERNELS / "_loops.pxi.tp").read_text()
     text = Tempita.sub(template, elementwise=elementwise)
     target = KERNELS / "_loops.pxi"

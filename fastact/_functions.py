@@ -12,7 +12,9 @@ import math
 import textwrap
 
 from fastact import _api
-from fastact._registry import ACTIVATIONS, Activation
+from fastact._registry import ACTIVATIONS, KERNELS, Activation
+
+_KERNEL_IDS = {k: i for i, (k, _) in enumerate(KERNELS)}
 
 _SOFTMAX_OPS = {"softmax": (0, 1)}
 
@@ -71,9 +73,19 @@ def _source(rec: Activation, kid: int) -> str:
         op_fwd, op_bwd = _SOFTMAX_OPS[rec.name]
         return _SOFTMAX.format(name=rec.name, op_fwd=op_fwd, op_bwd=op_bwd)
     names = [p.name for p in rec.params]
+    sig = "".join(f"{p.name}={p.default!r}, " for p in rec.params)
+    if rec.variants:
+        # a string parameter choosing the kernel: _VK maps its values to kernel ids
+        vname, choices = rec.variants
+        sig += f"{vname}={choices[0][0]!r}, "
+        vcheck = (f"_kid = _VK.get({vname}) if {vname}.__class__ is str else None\n    "
+                  f"if _kid is None:\n        raise _api.variant_error(FNAME, {vname!r}, {vname}, _VK)\n    ")
+        kid = "_kid"
+    else:
+        vcheck = ""
     checks = "".join(
         f"if not ({_fast_check(p)}):\n        {p.name} = _api.check_param(FNAME, _P[{i}], {p.name})\n    "
-        for i, p in enumerate(rec.params))
+        for i, p in enumerate(rec.params)) + vcheck
     y_ok = "True"
     if "y" not in rec.backward_from:
         y_ok = "False"
@@ -82,7 +94,7 @@ def _source(rec: Activation, kid: int) -> str:
     return _ELEMENTWISE.format(
         name=rec.name, kid=kid, checks=checks.replace("FNAME", repr(rec.name)),
         checks_b=checks.replace("FNAME", repr(rec.name + "_backward")),
-        sig_params="".join(f"{p.name}={p.default!r}, " for p in rec.params),
+        sig_params=sig,
         args="".join(f", {n}" for n in names),
         args_tuple="".join(f"{n}, " for n in names),
         x_ok="True" if "x" in rec.backward_from else "False", y_ok=y_ok,
@@ -92,6 +104,10 @@ def _source(rec: Activation, kid: int) -> str:
 def _doc(rec: Activation, backward: bool) -> str:
     params = "".join(f"\n    {p.name} : float, default {p.default!r}\n        {p.doc.capitalize()}; "
                      f"{p.describe()}." for p in rec.params)
+    if rec.variants:
+        vname, choices = rec.variants
+        params += (f"\n    {vname} : str, default {choices[0][0]!r}\n        One of "
+                   + ", ".join(repr(v) for v, _ in choices) + "; anything else is a ValueError.")
     if rec.kind == "softmax":
         params = "\n    axis : int, default -1\n        The axis along which the function is taken."
     if backward:
@@ -122,10 +138,10 @@ def _doc(rec: Activation, backward: bool) -> str:
 def make_functions() -> dict:
     """name -> function, for every activation, its backward and aliases."""
     made = {}
-    elementwise = [a for a in ACTIVATIONS if a.kind == "elementwise"]
     for rec in ACTIVATIONS:
-        kid = elementwise.index(rec) if rec.kind == "elementwise" else -1
-        ns = {"_api": _api, "_REC": rec, "_P": rec.params, "_INF": math.inf}
+        kid = _KERNEL_IDS[rec.kernels[0]] if rec.kind == "elementwise" else -1
+        ns = {"_api": _api, "_REC": rec, "_P": rec.params, "_INF": math.inf,
+              "_VK": {v: _KERNEL_IDS[k] for v, k in rec.variants[1]} if rec.variants else None}
         # The functions look up _K in _api's namespace at call time, so that
         # switching the CPU build (fastact._dispatch.use) reaches them.
         glob = _api.__dict__ | ns

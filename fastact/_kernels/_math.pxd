@@ -314,3 +314,143 @@ cdef inline floating tanh_(floating x) noexcept nogil:
         a = 22.0 if a > 22.0 else a
     cdef floating e = _expm1_small_pos(a + a)
     return copysign_(e / (e + <floating>2.0), x)
+
+
+# --- cat1: exp_neg_big, log1p on [0, 1], Phi (the normal cdf) -----------------
+
+# e^x * 2^K for x <= 0 (and nan): K = 64 (float), 600 (double), so that the
+# result is a normal number over the whole clamped range; big_unscale
+# multiplies by 2^-K.  Multiplying a factor in before the unscaling rounds a
+# subnormal product once instead of twice (x e^x for x << 0 in silu, mish).
+cdef inline floating exp_neg_big(floating x) noexcept nogil:
+    cdef floating t, r, p
+    if floating is float:
+        x = <float>-110.0 if x < <float>-110.0 else x
+        r = _reduce_f(x, <float>12583103.0, &t)
+        p = _expm1_poly_f(r) + <float>1.0
+        return p * f32_pow2_of(t)
+    else:
+        x = -760.0 if x < -760.0 else x
+        r = _reduce_d(x, 6755399441057367.0, &t)
+        p = _expm1_poly_d(r) + 1.0
+        return p * f64_pow2_of(t)
+
+
+cdef inline floating big_unscale(floating v) noexcept nogil:
+    if floating is float:
+        return v * <float>5.421010862427522e-20         # 2^-64
+    else:
+        return v * 2.4099198651028841e-181              # 2^-600
+
+
+# log1p(e) for 0 <= e <= 1 (and nan): u = 1 + e = 2^k m, m in [sqrt(1/2),
+# sqrt(2)), k in {0, 1}; log m = f - f^2/2 + s (f^2/2 + R(s^2)), f = m - 1,
+# s = f / (2 + f) (the atanh series, fdlibm's arrangement and its published
+# minimax coefficients Lg1..Lg7 for double, Lg1..Lg4 for float); c / u
+# corrects for the rounding of 1 + e (c = e - (u - 1) is exact).  Within 1
+# ULP (measured).
+cdef inline floating log1p_unit(floating e) noexcept nogil:
+    cdef floating u = <floating>1.0 + e
+    cdef floating c = e - (u - <floating>1.0)
+    cdef bint big = u > <floating>1.4142135623730951
+    cdef floating m = u * <floating>0.5 if big else u
+    cdef floating k = <floating>1.0 if big else <floating>0.0
+    cdef floating f = m - <floating>1.0
+    cdef floating s = f / (<floating>2.0 + f)
+    cdef floating z = s * s
+    cdef floating w = z * z
+    cdef floating hfsq = <floating>0.5 * f * f
+    cdef floating t1, t2
+    if floating is float:
+        t1 = w * (<float>0.40000972151756287 + w * <float>0.24279078841209412)
+        t2 = z * (<float>0.6666666269302368 + w * <float>0.2849878668785095)
+        return k * <float>0.693145751953125 + (f - (hfsq - (s * (hfsq + (t1 + t2))
+                                                            + (k * <float>1.4286068e-06 + c / u))))
+    else:
+        t1 = w * (3.999999999940941908e-01 + w * (2.222219843214978396e-01 + w * 1.531383769920937332e-01))
+        t2 = z * (6.666666666666735130e-01 + w * (2.857142874366239149e-01
+                  + w * (1.818357216161805012e-01 + w * 1.479819860511658591e-01)))
+        return k * 6.93147180369123816490e-01 + (f - (hfsq - (s * (hfsq + (t1 + t2))
+                                                            + (k * 1.90821492927058770002e-10 + c / u))))
+
+
+# Phi(x), the standard normal cdf, in double, as three parts for gelu:
+#   |x| <= 0.67448975:  Phi = 0.5 + x A(x^2) / B(x^2)
+#   |x| >  0.67448975:  Phi(-|x|) = e^(-x^2/2) T(|x|), T a rational in |x|
+#                       up to sqrt(32), in 1/x^2 beyond
+# with W. J. Cody's published rational Chebyshev coefficients (ACM TOMS 715,
+# the algorithm of R's pnorm).  e^(-x^2/2) is formed from x^2 = xh^2 + rest,
+# xh having 26 bits (Veltkamp split, no fma needed), so the rounding of x^2,
+# amplified by x^2/2 in the exponent, does not cost accuracy.
+cdef inline double phi_center(double x) noexcept nogil:
+    # (Phi(x) - 0.5) for |x| <= 0.67448975
+    cdef double xsq = x * x
+    cdef double xnum = 0.065682337918207449113 * xsq
+    cdef double xden = xsq
+    xnum = (xnum + 2.2352520354606839287) * xsq
+    xden = (xden + 47.20258190468824187) * xsq
+    xnum = (xnum + 161.02823106855587881) * xsq
+    xden = (xden + 976.09855173777669322) * xsq
+    xnum = (xnum + 1067.6894854603709582) * xsq
+    xden = (xden + 10260.932208618978205) * xsq
+    return x * (xnum + 18154.981253343561249) / (xden + 45507.789335026729956)
+
+
+cdef inline double phi_tail_ratio(double y) noexcept nogil:
+    # T(y) = Phi(-y) e^(y^2/2) for y >= 0.67 (y <= 40 expected)
+    cdef double xnum = 1.0765576773720192317e-8 * y
+    cdef double xden = y
+    xnum = (xnum + 0.39894151208813466764) * y
+    xden = (xden + 22.266688044328115691) * y
+    xnum = (xnum + 8.8831497943883759412) * y
+    xden = (xden + 235.38790178262499861) * y
+    xnum = (xnum + 93.506656132177855979) * y
+    xden = (xden + 1519.377599407554805) * y
+    xnum = (xnum + 597.27027639480026226) * y
+    xden = (xden + 6485.558298266760755) * y
+    xnum = (xnum + 2494.5375852903726711) * y
+    xden = (xden + 18615.571640885098091) * y
+    xnum = (xnum + 6848.1904505362823326) * y
+    xden = (xden + 34900.952721145977266) * y
+    xnum = (xnum + 11602.651437647350124) * y
+    xden = (xden + 38912.003286093271411) * y
+    cdef double mid = (xnum + 9842.7148383839780218) / (xden + 19685.429676859990727)
+    cdef double q = 1.0 / (y * y)
+    xnum = 0.02307344176494017303 * q
+    xden = q
+    xnum = (xnum + 0.21589853405795699) * q
+    xden = (xden + 1.28426009614491121) * q
+    xnum = (xnum + 0.1274011611602473639) * q
+    xden = (xden + 0.468238212480865118) * q
+    xnum = (xnum + 0.022235277870649807) * q
+    xden = (xden + 0.0659881378689285515) * q
+    xnum = (xnum + 0.001421619193227893466) * q
+    xden = (xden + 0.00378239633202758244) * q
+    cdef double far = (0.398942280401432677939946059934
+                       - q * (xnum + 2.9112874951168792e-5) / (xden + 7.29751555083966205e-5)) / y
+    return mid if y <= 5.6568542494923801952 else far
+
+
+cdef inline double exp_neg_half_sq_big(double y) noexcept nogil:
+    # e^(-y^2/2) * 2^600 for 0 <= y <= 40, nearly correctly rounded
+    cdef double cy = y * 134217729.0                    # 2^27 + 1
+    cdef double yh = cy - (cy - y)
+    cdef double yl = y - yh
+    cdef double a = -0.5 * (yh * yh)                    # exact
+    cdef double b = -(yh * yl + 0.5 * (yl * yl))
+    cdef double s = a + b
+    cdef double corr = (a - s) + b
+    cdef double e = exp_neg_big(s)
+    return e + e * corr
+
+
+cdef extern from "<math.h>" nogil:
+    float sqrtf(float) noexcept
+    double sqrt(double) noexcept
+
+cdef inline floating sqrt_(floating x) noexcept nogil:
+    if floating is float:
+        return sqrtf(x)
+    else:
+        return sqrt(x)
+# --- end cat1 ---
