@@ -10,7 +10,7 @@ import mpmath as mp
 mp.mp.dps = 50
 # half-widths of the windows: wide enough that the closed form is within
 # budget outside (mish and the tanh gelu cancel over a wider range)
-DELTA = {"silu": mp.mpf(1) / 4, "mish": mp.mpf(1) / 2, "gelu": mp.mpf(1) / 4, "gelu_tanh": mp.mpf(1) / 2}
+DELTA = {"silu": mp.mpf(1) / 4, "mish": mp.mpf(1) / 2, "gelu": mp.mpf(1) / 2, "gelu_tanh": mp.mpf(1) / 2}
 
 
 def sig(x):

@@ -374,12 +374,12 @@ cdef inline floating log1p_unit(floating e) noexcept nogil:
                                                             + (k * 1.90821492927058770002e-10 + c / u))))
 
 
-# Phi(x), the standard normal cdf, in double, as three parts for gelu:
-#   |x| <= 0.67448975:  Phi = 0.5 + x A(x^2) / B(x^2)
-#   |x| >  0.67448975:  Phi(-|x|) = e^(-x^2/2) T(|x|), T a rational in |x|
-#                       up to sqrt(32), in 1/x^2 beyond
-# with W. J. Cody's published rational Chebyshev coefficients (ACM TOMS 715,
-# the algorithm of R's pnorm).  e^(-x^2/2) is formed from x^2 = xh^2 + rest,
+# Phi(x), the standard normal cdf, in double, as two parts for gelu:
+#   |x| <= 0.67448975:  Phi = 0.5 + x A(x^2) / B(x^2), with W. J. Cody's
+#                       published rational Chebyshev coefficients (ACM TOMS
+#                       715, the algorithm of R's pnorm)
+#   |x| >  0.67448975:  Phi(-|x|) = e^(-x^2/2) T(|x|), T our polynomial fits
+#                       (Cody's rational there is 6 ULP off: too much for gelu).  e^(-x^2/2) is formed from x^2 = xh^2 + rest,
 # xh having 26 bits (Veltkamp split, no fma needed), so the rounding of x^2,
 # amplified by x^2/2 in the exponent, does not cost accuracy.
 cdef inline double phi_center(double x) noexcept nogil:
@@ -397,38 +397,60 @@ cdef inline double phi_center(double x) noexcept nogil:
 
 
 cdef inline double phi_tail_ratio(double y) noexcept nogil:
-    # T(y) = Phi(-y) e^(y^2/2) for y >= 0.67 (y <= 40 expected)
-    cdef double xnum = 1.0765576773720192317e-8 * y
-    cdef double xden = y
-    xnum = (xnum + 0.39894151208813466764) * y
-    xden = (xden + 22.266688044328115691) * y
-    xnum = (xnum + 8.8831497943883759412) * y
-    xden = (xden + 235.38790178262499861) * y
-    xnum = (xnum + 93.506656132177855979) * y
-    xden = (xden + 1519.377599407554805) * y
-    xnum = (xnum + 597.27027639480026226) * y
-    xden = (xden + 6485.558298266760755) * y
-    xnum = (xnum + 2494.5375852903726711) * y
-    xden = (xden + 18615.571640885098091) * y
-    xnum = (xnum + 6848.1904505362823326) * y
-    xden = (xden + 34900.952721145977266) * y
-    xnum = (xnum + 11602.651437647350124) * y
-    xden = (xden + 38912.003286093271411) * y
-    cdef double mid = (xnum + 9842.7148383839780218) / (xden + 19685.429676859990727)
-    cdef double q = 1.0 / (y * y)
-    xnum = 0.02307344176494017303 * q
-    xden = q
-    xnum = (xnum + 0.21589853405795699) * q
-    xden = (xden + 1.28426009614491121) * q
-    xnum = (xnum + 0.1274011611602473639) * q
-    xden = (xden + 0.468238212480865118) * q
-    xnum = (xnum + 0.022235277870649807) * q
-    xden = (xden + 0.0659881378689285515) * q
-    xnum = (xnum + 0.001421619193227893466) * q
-    xden = (xden + 0.00378239633202758244) * q
-    cdef double far = (0.398942280401432677939946059934
-                       - q * (xnum + 2.9112874951168792e-5) / (xden + 7.29751555083966205e-5)) / y
-    return mid if y <= 5.6568542494923801952 else far
+    # T(y) = Phi(-y) e^(y^2/2) for 0.67 <= y <= 40: up to 5.66 a degree-27
+    # polynomial in t = y - 3.165 (t's rounding error tlo corrected to first
+    # order with T' = y T - 1/sqrt(2 pi)); beyond, S(u) / (y sqrt(2 pi)) with S a
+    # degree-13 polynomial in u = 1/y^2.  Our fits (mpmath, tools/fit_phi.py):
+    # 5e-19 and 1.7e-17 relative, 1.4 and 2.8 ULP as evaluated in double.
+    cdef double t = y - 3.165
+    cdef double bb = t - y
+    cdef double tlo = (y - (t - bb)) + (-3.165 - bb)
+    cdef double p = -2.546613068902222e-21
+    p = p * t + 1.840827546901995e-20
+    p = p * t + -2.0526986316731885e-20
+    p = p * t + 1.258214735742391e-19
+    p = p * t + -2.896186182892207e-18
+    p = p * t + 1.9669310393081256e-17
+    p = p * t + -1.0712409897447379e-16
+    p = p * t + 6.934126624245455e-16
+    p = p * t + -4.5996802836660044e-15
+    p = p * t + 2.8958215438977084e-14
+    p = p * t + -1.7828540476852706e-13
+    p = p * t + 1.0830669150662275e-12
+    p = p * t + -6.4613686107924415e-12
+    p = p * t + 3.778714541989155e-11
+    p = p * t + -2.1651055827499902e-10
+    p = p * t + 1.2142585823258946e-09
+    p = p * t + -6.65777619050358e-09
+    p = p * t + 3.5642990876840725e-08
+    p = p * t + -1.8604559230924056e-07
+    p = p * t + 9.452641822753515e-07
+    p = p * t + -4.6661714763921455e-06
+    p = p * t + 2.2330546197178315e-05
+    p = p * t + -0.00010333937904501569
+    p = p * t + 0.0004610524118549174
+    p = p * t + -0.0019759277787467534
+    p = p * t + 0.00809802106715405
+    p = p * t + -0.03155802001378275
+    p = p * t + 0.11607717547793046
+    cdef double mid = p + (y * p - 0.3989422804014327) * tlo
+    cdef double u = 1.0 / (y * y)
+    cdef double s = -129686463382.33592
+    s = s * u + 35113730593.9098
+    s = s * u + -4629307765.138533
+    s = s * u + 411290013.6471855
+    s = s * u + -29394185.752150275
+    s = s * u + 1947491.9589356787
+    s = s * u + -134215.62210534024
+    s = s * u + 10387.380820831633
+    s = s * u + -944.9563059718582
+    s = s * u + 104.99983539258787
+    s = s * u + -14.999999624562816
+    s = s * u + 2.9999999995492748
+    s = s * u + -0.9999999999997853
+    s = s * u + 1.0
+    cdef double far = s * 0.3989422804014327 / y
+    return mid if y <= 5.66 else far
 
 
 cdef inline double exp_neg_half_sq_big(double y) noexcept nogil:
