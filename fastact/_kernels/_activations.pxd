@@ -142,9 +142,30 @@ cdef inline double _silu_d_bwd(double x) noexcept nogil:
     neg = _root_silu(x) if abs_(x + 1.2784645427610738) < 0.25 else neg
     return pos if x >= 0 else (neg if x >= -760.0 else (0.0 if x < 0 else x))
 
+# float: the same formulas in float, with a float root polynomial (degree 6,
+# |t| <= 1/4, fit error 8e-10; tools/fit_roots.py with a float target).
+cdef inline float _silu_f_bwd(float x) noexcept nogil:
+    cdef float a = abs_(x)
+    cdef float eb = exp_neg_big(-a)
+    cdef float e = big_unscale(eb)
+    cdef float d = <float>1.0 + e
+    cdef float xc = x if x < <float>1e4 else <float>1e4
+    cdef float pos = (<float>1.0 + xc * (e / d)) / d
+    cdef float neg = big_unscale(eb * (((<float>1.0 + x) + e) / (<float>1.0 + e * (<float>2.0 + e))))
+    cdef float t = (x - <float>-1.2784646) - <float>1.29792825e-08
+    cdef float q = <float>0.0007940232
+    q = q * t + <float>0.00014668645
+    q = q * t + <float>-0.0066064484
+    q = q * t + <float>-0.01522328
+    q = q * t + <float>0.018874813
+    q = q * t + <float>0.14664881
+    q = q * t + <float>0.2178117
+    neg = t * q if abs_(x + <float>1.2784646) < <float>0.25 else neg
+    return pos if x >= 0 else (neg if x >= <float>-110.0 else (<float>0.0 if x < 0 else x))
+
 cdef inline floating silu_bwd_x(floating g, floating x) noexcept nogil:
     if floating is float:
-        return g * <float>_silu_d_bwd(<double>x)
+        return g * _silu_f_bwd(x)
     else:
         return g * _silu_d_bwd(x)
 
