@@ -290,15 +290,111 @@ cdef inline double _gelu_d_bwd(double x) noexcept nogil:
     r = _root_gelu(x) if abs_(x + 0.7517915246935645) < 0.5 else r
     return 0.0 if x < -40.0 else (r if x == x else x)
 
+# gelu float32, natively in float (fits of our own for float accuracy,
+# tools/fit_gelu_f32.py): the same parts as the double kernels, with a
+# 12-bit Veltkamp split (2^12 + 1) for e^(-y^2/2).  y <= 14.5: beyond, x Phi(x)
+# rounds to -0 in float.
+cdef inline float _phi_center_f(float x) noexcept nogil:
+    # (Phi(x) - 1/2) / x for |x| <= 0.6745, in z = x^2
+    cdef float z = x * x
+    cdef float p = <float>0.00010523194941924885
+    p = p * z + <float>-0.0011833339231088758
+    p = p * z + <float>0.009972913190722466
+    p = p * z + <float>-0.06649034470319748
+    p = p * z + <float>0.3989422917366028
+    return p
+
+cdef inline float _phi_tail_ratio_f(float y) noexcept nogil:
+    cdef float t = y - <float>3.165
+    cdef float bb = t - y
+    cdef float tlo = (y - (t - bb)) + (<float>-3.165 - bb)
+    cdef float p = <float>2.228671240611657e-12
+    p = p * t + <float>-1.3738963092202461e-11
+    p = p * t + <float>2.3882852293044543e-11
+    p = p * t + <float>-1.268525007258603e-10
+    p = p * t + <float>1.2982008801287748e-09
+    p = p * t + <float>-7.206884422572557e-09
+    p = p * t + <float>3.536239034929167e-08
+    p = p * t + <float>-1.841788730416738e-07
+    p = p * t + <float>9.457863825446111e-07
+    p = p * t + <float>-4.669724603445502e-06
+    p = p * t + <float>2.2330043066176586e-05
+    p = p * t + <float>-0.00010333582758903503
+    p = p * t + <float>0.00046105263754725456
+    p = p * t + <float>-0.0019759293645620346
+    p = p * t + <float>0.008098021149635315
+    p = p * t + <float>-0.031558021903038025
+    p = p * t + <float>0.11607717722654343
+    cdef float mid = p + (y * p - <float>0.3989422804014327) * tlo
+    cdef float u = <float>1.0 / (y * y)
+    cdef float s = <float>-357.2429504394531
+    s = s * u + <float>85.41315460205078
+    s = s * u + <float>-14.629780769348145
+    s = s * u + <float>2.996159315109253
+    s = s * u + <float>-0.9999800324440002
+    s = s * u + <float>0.9999999403953552
+    cdef float far = s * <float>0.3989422804014327 / y
+    return mid if y <= <float>5.66 else far
+
+cdef inline float _exp_neg_half_sq_big_f(float y) noexcept nogil:
+    cdef float cy = y * <float>4097.0
+    cdef float yh = cy - (cy - y)
+    cdef float yl = y - yh
+    cdef float a = <float>-0.5 * (yh * yh)
+    cdef float b = -(yh * yl + <float>0.5 * (yl * yl))
+    cdef float s = a + b
+    cdef float corr = (a - s) + b
+    cdef float e = exp_neg_big(s)
+    return e + e * corr
+
+cdef inline float _gelu_f(float x) noexcept nogil:
+    cdef float y = abs_(x)
+    y = <float>14.5 if y > <float>14.5 else y
+    cdef float yt = <float>0.6745 if y < <float>0.6745 else y
+    cdef float tailb = _exp_neg_half_sq_big_f(y) * _phi_tail_ratio_f(yt)
+    cdef float center = x * (<float>0.5 + x * _phi_center_f(x))
+    cdef float neg = big_unscale(x * tailb)
+    cdef float pos = x * (<float>1.0 - big_unscale(tailb))
+    cdef float r = neg if x < 0 else pos
+    r = center if y <= <float>0.6745 else r
+    return copysign_(<float>0.0, x) if x < <float>-14.5 else r
+
+cdef inline float _gelu_f_bwd(float x) noexcept nogil:
+    cdef float y = abs_(x)
+    y = <float>14.5 if y > <float>14.5 else y
+    cdef float yt = <float>0.6745 if y < <float>0.6745 else y
+    cdef float eb = _exp_neg_half_sq_big_f(y)
+    cdef float c = <float>0.3989422804014327
+    cdef float v = _phi_tail_ratio_f(yt) - y * c
+    cdef float center = (<float>0.5 + x * _phi_center_f(x)) + x * (big_unscale(eb) * c)
+    cdef float neg = big_unscale(eb * v)
+    cdef float pos = <float>1.0 - big_unscale(eb * v)
+    cdef float r = neg if x < 0 else pos
+    r = center if y <= <float>0.6745 else r
+    cdef float t = (x - <float>-0.7517915368080139) - <float>1.211444988769017e-08
+    cdef float q = <float>8.100019476842135e-05
+    q = q * t + <float>0.0001787598303053528
+    q = q * t + <float>-0.0007435503648594022
+    q = q * t + <float>-0.0022376535926014185
+    q = q * t + <float>0.004539089277386665
+    q = q * t + <float>0.019421475008130074
+    q = q * t + <float>-0.014771515503525734
+    q = q * t + <float>-0.11400822550058365
+    q = q * t + <float>-0.018199676647782326
+    q = q * t + <float>0.38828498125076294
+    q = q * t + <float>0.43149399757385254
+    r = t * q if abs_(x - <float>-0.7517915368080139) < <float>0.5 else r
+    return <float>0.0 if x < <float>-14.5 else (r if x == x else x)
+
 cdef inline floating gelu_fwd(floating x) noexcept nogil:
     if floating is float:
-        return <float>_gelu_d(<double>x)
+        return _gelu_f(x)
     else:
         return _gelu_d(x)
 
 cdef inline floating gelu_bwd_x(floating g, floating x) noexcept nogil:
     if floating is float:
-        return g * <float>_gelu_d_bwd(<double>x)
+        return g * _gelu_f_bwd(x)
     else:
         return g * _gelu_d_bwd(x)
 
