@@ -222,7 +222,8 @@ ACTIVATIONS = ACTIVATIONS + (
                "defaults to approximate=True (the tanh form), PyTorch and Keras to the "
                "exact one; tf.nn.gelu defaults to approximate=False. gelu(-inf) = -0 and "
                "gelu(+inf) = +inf, gradients 0 and 1 (PyTorch: nan at -inf). "
-               "gelu(-0) = -0. float32 is computed in double and rounded once. " + _EXT_NOTE),
+               "gelu(-0) = -0. In float32 the tanh form is computed in double and rounded "
+               "once (the exact form has float kernels of its own). " + _EXT_NOTE),
     ),
     Activation(
         name="selu", kind="elementwise",
