@@ -48,11 +48,10 @@ def main():
         tlo = (y - (t - bb)) + (-mid_d - bb)
         p = horner(mid, t)
         p = p + (y * p - 0.3989422804014327) * tlo
-
         e = T(mp.mpf(y))
         worst = max(worst, abs(p - e) / np.spacing(float(e)))
     worst2 = 0
-    for y in np.linspace(5.6, 40, 3001):
+    for y in np.linspace(5.66, 40, 3001):
         u = 1 / (y * y)
         e = S(mp.mpf(u))
         worst2 = max(worst2, abs(horner(far, u) - e) / np.spacing(float(e)))
