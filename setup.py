@@ -39,8 +39,8 @@ def generate_loops():
     registry = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = registry
     spec.loader.exec_module(registry)
-    elementwise = [(kid, a.name, [p.name for p in a.params], "x" in a.backward_from, "y" in a.backward_from)
-                   for kid, a in enumerate(registry.ELEMENTWISE)]
+    elementwise = [(kid, k, [p.name for p in a.params], "x" in a.backward_from, "y" in a.backward_from)
+                   for kid, (k, a) in enumerate(registry.KERNELS)]
     template = (KERNELS / "_loops.pxi.tp").read_text()
     text = Tempita.sub(template, elementwise=elementwise)
     target = KERNELS / "_loops.pxi"
@@ -128,6 +128,13 @@ class BuildExt(build_ext):
             # builds round alike except where fma is written out.
             base = ["-O3", "-fno-trapping-math", "-fno-math-errno", "-ffp-contract=off",
                     "-Wno-unused-function", "-Wno-unreachable-code"]
+            if self.compiler.compiler_type == "unix" and "clang" not in str(self.compiler.compiler[0]):
+                # Every per-element function must be inlined into its loop, or the
+                # loop does not vectorize (8-20x slower).  With ~20 kernels the
+                # unit outgrows gcc's default inlining budget, which then silently
+                # stops inlining in whichever loops come last: raise the budget.
+                base += ["--param=inline-unit-growth=1000", "--param=large-function-growth=1000",
+                         "--param=max-inline-insns-single=2000", "--param=large-stack-frame-growth=1000"]
         for ext in self.extensions:
             ext.extra_compile_args = list(base)
             gcc_isa, msvc_isa = ISA_FLAGS.get(ext.name, ([], []))

@@ -464,3 +464,9 @@ def which_error(fname, rec: Activation, x, y, params):
         return TypeError(f"{fname}: the gradient cannot be computed from {given}; pass {need}")
     return TypeError(f"{fname}: the gradient from y= holds only for {rec.y_requires} "
                      f"(got {', '.join(f'{k}={v!r}' for k, v in params.items())}); pass x instead")
+
+
+def variant_error(fname, pname, value, choices):
+    """The ValueError for a string parameter that names no kernel (gelu's approximate)."""
+    allowed = ", ".join(repr(c) for c in choices)
+    return ValueError(f"{fname}: {pname} must be one of {allowed}, got {value!r}")

@@ -7,11 +7,33 @@ Each takes (x_or_y, grad, params) and returns a new array.
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 
 def _sigmoid(x):
     return 1 / (1 + np.exp(-x))
+
+
+_SELU_A = 1.6732632423543772848170429916717
+_SELU_S = 1.0507009873554804934193349852946
+
+
+def _erf(x):
+    # NumPy has no erf: what a NumPy user would reach for is scipy.special.erf,
+    # or math.erf elementwise
+    try:
+        from scipy.special import erf
+    except ImportError:
+        return np.vectorize(math.erf, otypes=[x.dtype])(x)
+    return erf(x)
+
+
+def _mish_grad(x):
+    sp = np.logaddexp(0, x)
+    t = np.tanh(sp)
+    return t + x * _sigmoid(x) * (1 - t * t)
 
 
 def _softmax(x, axis=-1):
@@ -44,6 +66,50 @@ NUMPY = {
         "x": lambda x, g, p: np.where(x > 0, g, g * p["alpha"] * np.exp(x)),
         "y": lambda y, g, p: np.where(y > 0, g, g * (y + p["alpha"])),
     },
+    # --- cat1 ---
+    "silu": {
+        "forward": lambda x, g, p: x / (1 + np.exp(-x)),
+        "x": lambda x, g, p: g * _sigmoid(x) * (1 + x * (1 - _sigmoid(x))),
+    },
+    "mish": {
+        "forward": lambda x, g, p: x * np.tanh(np.logaddexp(0, x)),
+        "x": lambda x, g, p: g * _mish_grad(x),
+    },
+    "softsign": {
+        "forward": lambda x, g, p: x / (1 + np.abs(x)),
+        "x": lambda x, g, p: g / (1 + np.abs(x)) ** 2,
+    },
+    "logsigmoid": {
+        "forward": lambda x, g, p: -np.logaddexp(0, -x),
+        "x": lambda x, g, p: g * _sigmoid(-x),
+    },
+    "tanhshrink": {
+        "forward": lambda x, g, p: x - np.tanh(x),
+        "x": lambda x, g, p: g * np.tanh(x) ** 2,
+    },
+    "gelu": {
+        "forward": lambda x, g, p: 0.5 * x * (1 + _erf(x / np.sqrt(2))),
+        "x": lambda x, g, p: g * (0.5 * (1 + _erf(x / np.sqrt(2)))
+                                  + x * np.exp(-0.5 * x * x) / np.sqrt(2 * np.pi)),
+    },
+    "selu": {
+        "forward": lambda x, g, p: _SELU_S * np.where(x > 0, x, _SELU_A * np.expm1(x)),
+        "x": lambda x, g, p: g * _SELU_S * np.where(x > 0, 1, _SELU_A * np.exp(x)),
+    },
+    "celu": {
+        "forward": lambda x, g, p: np.where(x > 0, x, p["alpha"] * np.expm1(x / p["alpha"])),
+        "x": lambda x, g, p: np.where(x > 0, g, g * np.exp(x / p["alpha"])),
+    },
+    "softplus": {
+        "forward": lambda x, g, p: np.where(x * p["beta"] > p["threshold"], x,
+                                            np.logaddexp(0, x * p["beta"]) / p["beta"]),
+        "x": lambda x, g, p: np.where(x * p["beta"] > p["threshold"], g, g * _sigmoid(x * p["beta"])),
+    },
+    "squareplus": {
+        "forward": lambda x, g, p: 0.5 * (x + np.sqrt(x * x + p["b"])),
+        "x": lambda x, g, p: g * 0.5 * (1 + x / np.sqrt(x * x + p["b"])),
+    },
+    # --- end cat1 ---
     "softmax": {
         "forward": lambda x, g, p: _softmax(x, p.get("axis", -1)),
         "y": lambda y, g, p: y * (g - (g * y).sum(axis=p.get("axis", -1), keepdims=True)),

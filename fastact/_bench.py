@@ -102,6 +102,39 @@ def _torch_table(torch):
             "x": lambda x, g, p: aten.elu_backward(g, p["alpha"], 1, 1, False, x),
             "y": lambda y, g, p: aten.elu_backward(g, p["alpha"], 1, 1, True, y),
         },
+        # --- cat1 --- (softsign, tanhshrink: composite in torch, no backward kernel;
+        # squareplus: none in torch)
+        "silu": {
+            "forward": lambda x, g, p: F.silu(x),
+            "x": lambda x, g, p: aten.silu_backward(g, x),
+        },
+        "mish": {
+            "forward": lambda x, g, p: F.mish(x),
+            "x": lambda x, g, p: aten.mish_backward(g, x),
+        },
+        "softsign": {"forward": lambda x, g, p: F.softsign(x)},
+        "logsigmoid": {
+            "forward": lambda x, g, p: F.logsigmoid(x),
+            "x": lambda x, g, p: aten.log_sigmoid_backward(g, x, aten.log_sigmoid_forward(x)[1]),
+        },
+        "tanhshrink": {"forward": lambda x, g, p: F.tanhshrink(x)},
+        "gelu": {
+            "forward": lambda x, g, p: F.gelu(x),
+            "x": lambda x, g, p: aten.gelu_backward(g, x),
+        },
+        "selu": {
+            "forward": lambda x, g, p: F.selu(x),
+            "x": lambda x, g, p: aten.elu_backward(g, 1.6732632423543772, 1.0507009873554805, 1, False, x),
+        },
+        "celu": {
+            "forward": lambda x, g, p: F.celu(x, p["alpha"]),
+            "x": lambda x, g, p: aten.elu_backward(g, p["alpha"], 1, 1 / p["alpha"], False, x),
+        },
+        "softplus": {
+            "forward": lambda x, g, p: F.softplus(x, p["beta"], p["threshold"]),
+            "x": lambda x, g, p: aten.softplus_backward(g, x, p["beta"], p["threshold"]),
+        },
+        # --- end cat1 ---
         "softmax": {
             "forward": lambda x, g, p: torch.softmax(x, p.get("axis", -1)),
             "y": lambda y, g, p: torch._softmax_backward_data(g, y, p.get("axis", -1), y.dtype),
@@ -112,6 +145,7 @@ def _torch_table(torch):
 TORCH_NOTES = {
     ("sigmoid", "x"): "torch.sigmoid then sigmoid_backward (torch's backward needs y)",
     ("tanh", "x"): "torch.tanh then tanh_backward (torch's backward needs y)",
+    ("logsigmoid", "x"): "log_sigmoid_forward (for its buffer) then log_sigmoid_backward",
 }
 
 _torch_cache = {}

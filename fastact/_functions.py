@@ -12,7 +12,9 @@ import math
 import textwrap
 
 from fastact import _api
-from fastact._registry import ACTIVATIONS, Activation
+from fastact._registry import ACTIVATIONS, KERNELS, Activation
+
+_KERNEL_IDS = {k: i for i, (k, _) in enumerate(KERNELS)}
 
 _SOFTMAX_OPS = {"softmax": (0, 1), "log_softmax": (2, 3), "softmin": (4, 5)}
 _AXIS_X_OPS = {"glu": (6, 7), "maxout": (8, 9)}
@@ -107,6 +109,16 @@ def _source(rec: Activation, kid: int) -> str:
         op_fwd, op_bwd = _SOFTMAX_OPS[rec.name]
         return _SOFTMAX.format(name=rec.name, op_fwd=op_fwd, op_bwd=op_bwd)
     names = [p.name for p in rec.params]
+    sig = "".join(f"{p.name}, " if p.required else f"{p.name}={p.default!r}, " for p in rec.params)
+    if rec.variants:
+        # a string parameter choosing the kernel: _VK maps its values to kernel ids
+        vname, choices = rec.variants
+        sig += f"{vname}={choices[0][0]!r}, "
+        vcheck = (f"_kid = _VK.get({vname}) if {vname}.__class__ is str else None\n    "
+                  f"if _kid is None:\n        raise _api.variant_error(FNAME, {vname!r}, {vname}, _VK)\n    ")
+        kid = "_kid"
+    else:
+        vcheck = ""
     checks = "".join(
         f"if not ({_fast_check(p)}):\n        {p.name} = _api.check_param(FNAME, _P[{i}], {p.name})\n    "
         if not p.integer else
@@ -116,6 +128,7 @@ def _source(rec: Activation, kid: int) -> str:
         f"if not ({cond}):\n        raise _api.constraint_error(FNAME, {pname!r}, {why!r}, "
         f"{{{', '.join(f'{n!r}: {n}' for n in names)}}})\n    "
         for cond, pname, why in rec.constraints)
+    checks += vcheck
     if rec.kind == "prelu":
         return _PRELU.format(name=rec.name)
     if rec.kind == "rrelu":
@@ -142,8 +155,7 @@ def _source(rec: Activation, kid: int) -> str:
     return _ELEMENTWISE.format(
         name=rec.name, kid=kid, checks=checks.replace("FNAME", repr(rec.name)),
         checks_b=checks.replace("FNAME", repr(rec.name + "_backward")),
-        sig_params="".join(f"{p.name}, " if p.required else f"{p.name}={p.default!r}, "
-                           for p in rec.params),
+        sig_params=sig,
         args="".join(f", {n}" for n in names),
         args_tuple="".join(f"{n}, " for n in names),
         x_ok="True" if "x" in rec.backward_from else "False", y_ok=y_ok,
@@ -155,6 +167,10 @@ def _doc(rec: Activation, backward: bool) -> str:
                      f"\n        {p.doc.capitalize()}; {p.describe()}." for p in rec.params)
     for cond, _, _ in rec.constraints:
         params += f"\n    Requires {cond} (ValueError otherwise)."
+    if rec.variants:
+        vname, choices = rec.variants
+        params += (f"\n    {vname} : str, default {choices[0][0]!r}\n        One of "
+                   + ", ".join(repr(v) for v, _ in choices) + "; anything else is a ValueError.")
     if rec.kind in ("softmax", "axis_x"):
         params += "\n    axis : int, default -1\n        The axis along which the function is taken."
     if rec.kind == "prelu":
@@ -198,10 +214,10 @@ def _doc(rec: Activation, backward: bool) -> str:
 def make_functions() -> dict:
     """name -> function, for every activation, its backward and aliases."""
     made = {}
-    elementwise = [a for a in ACTIVATIONS if a.kind == "elementwise"]
     for rec in ACTIVATIONS:
-        kid = elementwise.index(rec) if rec.kind == "elementwise" else -1
-        ns = {"_api": _api, "_REC": rec, "_P": rec.params, "_INF": math.inf}
+        kid = _KERNEL_IDS[rec.kernels[0]] if rec.kind == "elementwise" else -1
+        ns = {"_api": _api, "_REC": rec, "_P": rec.params, "_INF": math.inf,
+              "_VK": {v: _KERNEL_IDS[k] for v, k in rec.variants[1]} if rec.variants else None}
         # The functions look up _K in _api's namespace at call time, so that
         # switching the CPU build (fastact._dispatch.use) reaches them.
         glob = _api.__dict__ | ns

@@ -75,6 +75,100 @@ SPECIAL = {
 }
 
 
+# --- cat1: silu ... squareplus ------------------------------------------------
+_SELU_A = mp.mpf("1.6732632423543772848170429916717")
+_SELU_S = mp.mpf("1.0507009873554804934193349852946")
+_GT_K = mp.sqrt(2 / mp.pi)          # gelu, approximate="tanh"
+_GT_C = mp.mpf("0.044715")
+
+
+def _mish_d(x):
+    sp = mp.log1p(mp.exp(x))
+    t = mp.tanh(sp)
+    return t + x * _sig(x) * (1 - t * t)
+
+
+def _tanhshrink(x):
+    if x == 0:
+        return mp.mpf(0)
+    with mp.workdps(60 + int(3 * max(0, -mp.log10(abs(x))))):
+        return +(x - mp.tanh(x))
+
+
+def _phi(x):
+    return mp.exp(-x * x / 2) / mp.sqrt(2 * mp.pi)
+
+
+def _gelu(x):
+    # mpmath's ncdf fails for huge |x|; beyond 1000 the value is x or rounds to -0
+    if abs(x) > 1000:
+        return x if x > 0 else mp.mpf(0)
+    return x * mp.ncdf(x)
+
+
+def _gelu_d(x):
+    if abs(x) > 1000:
+        return mp.mpf(x > 0)
+    return mp.ncdf(x) + x * _phi(x)
+
+
+def _gelu_tanh_w(x):
+    return 2 * _GT_K * (x + _GT_C * x ** 3)
+
+
+def _sqp_r(x, b):
+    return mp.sqrt(x * x + b)
+
+
+REF.update({
+    "silu": dict(f=lambda x, p: x * _sig(x), d=lambda x, p: _sig(x) * (1 + x * _sig(-x))),
+    "mish": dict(f=lambda x, p: x * mp.tanh(mp.log1p(mp.exp(x))), d=lambda x, p: _mish_d(x)),
+    "softsign": dict(f=lambda x, p: x / (1 + abs(x)), d=lambda x, p: 1 / (1 + abs(x)) ** 2),
+    "logsigmoid": dict(f=lambda x, p: -mp.log1p(mp.exp(-x)), d=lambda x, p: _sig(-x)),
+    "tanhshrink": dict(f=lambda x, p: _tanhshrink(x), d=lambda x, p: mp.tanh(x) ** 2),
+    "gelu": dict(f=lambda x, p: _gelu(x), d=lambda x, p: _gelu_d(x)),
+    "selu": dict(f=lambda x, p: _SELU_S * (x if x > 0 else _SELU_A * mp.expm1(x)),
+                 d=lambda x, p: _SELU_S * (1 if x > 0 else _SELU_A * mp.exp(x))),
+    "celu": dict(f=lambda x, p: x if x > 0 else p["alpha"] * mp.expm1(x / p["alpha"]),
+                 d=lambda x, p: mp.mpf(1) if x > 0 else mp.exp(x / p["alpha"])),
+    # PyTorch's rule: x itself where beta * x > threshold
+    "softplus": dict(f=lambda x, p: x if x * p["beta"] > p["threshold"]
+                     else mp.log1p(mp.exp(p["beta"] * x)) / p["beta"],
+                     d=lambda x, p: mp.mpf(1) if x * p["beta"] > p["threshold"] else _sig(p["beta"] * x)),
+    # b / (2 (r - x)) for x < 0: the same value, without cancellation at 60 digits
+    "squareplus": dict(f=lambda x, p: (x + _sqp_r(x, p["b"])) / 2 if x >= 0
+                       else p["b"] / (2 * (_sqp_r(x, p["b"]) - x)),
+                       d=lambda x, p: (1 + x / _sqp_r(x, p["b"])) / 2 if x >= 0
+                       else p["b"] / (2 * _sqp_r(x, p["b"]) * (_sqp_r(x, p["b"]) - x))),
+})
+
+# Kernels selected by a string parameter: (name, value) -> reference.
+VARIANT_REF = {
+    ("gelu", "tanh"): dict(
+        f=lambda x, p: x / (1 + mp.exp(-_gelu_tanh_w(x))),      # 0.5 x (1 + tanh u) = x sigma(2u)
+        d=lambda x, p: _sig(_gelu_tanh_w(x)) * (1 + x * 2 * _GT_K * (1 + 3 * _GT_C * x * x)
+                                               * _sig(-_gelu_tanh_w(x)))),
+}
+
+_LN2 = math.log(2)
+_SA = float(_SELU_A * _SELU_S)
+SPECIAL.update({
+    "silu": [(-INF, -0.0, 0.0), (INF, INF, 1.0), (NAN, NAN, NAN), (-0.0, -0.0, 0.5), (0.0, 0.0, 0.5)],
+    "mish": [(-INF, -0.0, 0.0), (INF, INF, 1.0), (NAN, NAN, NAN), (-0.0, -0.0, 0.6), (0.0, 0.0, 0.6)],
+    "softsign": [(-INF, -1.0, 0.0), (INF, 1.0, 0.0), (NAN, NAN, NAN), (-0.0, -0.0, 1.0), (0.0, 0.0, 1.0)],
+    "logsigmoid": [(-INF, -INF, 1.0), (INF, 0.0, 0.0), (NAN, NAN, NAN), (-0.0, -_LN2, 0.5),
+                   (0.0, -_LN2, 0.5)],
+    "tanhshrink": [(-INF, -INF, 1.0), (INF, INF, 1.0), (NAN, NAN, NAN), (-0.0, 0.0, 0.0), (0.0, 0.0, 0.0)],
+    "gelu": [(-INF, -0.0, 0.0), (INF, INF, 1.0), (NAN, NAN, NAN), (-0.0, -0.0, 0.5), (0.0, 0.0, 0.5)],
+    "selu": [(-INF, -_SA, 0.0), (INF, INF, float(_SELU_S)), (NAN, NAN, NAN), (-0.0, -0.0, _SA),
+             (0.0, 0.0, _SA)],
+    "celu": [(-INF, -1.0, 0.0), (INF, INF, 1.0), (NAN, NAN, NAN), (-0.0, -0.0, 1.0), (0.0, 0.0, 1.0)],
+    "softplus": [(-INF, 0.0, 0.0), (INF, INF, 1.0), (NAN, NAN, NAN), (-0.0, _LN2, 0.5), (0.0, _LN2, 0.5)],
+    "squareplus": [(-INF, 0.0, 0.0), (INF, INF, 1.0), (NAN, NAN, NAN), (-0.0, 1.0, 0.5), (0.0, 1.0, 0.5)],
+})
+# --- end cat1 -------------------------------------------------------------------
+
+
 def ulp_errors(got, exact, dtype):
     """|got - exact| in units of the last place of exact rounded to dtype.
 

@@ -18,7 +18,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 import fastact as fa  # noqa: E402
 from fastact import _dispatch  # noqa: E402
-from reference import REF, sample, ulp_errors  # noqa: E402
+from reference import REF, VARIANT_REF, sample, ulp_errors  # noqa: E402
 
 
 def _params(rec, dtype):
@@ -47,6 +47,22 @@ def measure(points):
                         cells["backward from y"] = ulp_errors(bwd(np.ones_like(y), y=y), exact_y, dtype).max()
                 for direction, err in cells.items():
                     rows.append((rec.name, np.dtype(dtype).name, direction, level, err))
+    # kernels chosen by a string parameter (gelu's approximate="tanh")
+    for (name, value), ref in VARIANT_REF.items():
+        rec = fa.activations()[name]
+        label = f"{name}, {rec.variants[0]}={value!r}"
+        for dtype in (np.float32, np.float64):
+            x = sample(dtype, n=points, seed=99)
+            exact_f = [ref["f"](mp.mpf(float(v)), {}) for v in x]
+            exact_d = [ref["d"](mp.mpf(float(v)), {}) for v in x]
+            for level in _dispatch.runnable():
+                with _dispatch.use(level):
+                    kw = {rec.variants[0]: value}
+                    f = getattr(fa, name)(x, **kw)
+                    d = getattr(fa, name + "_backward")(np.ones_like(x), x, **kw)
+                rows.append((label, np.dtype(dtype).name, "forward", level, ulp_errors(f, exact_f, dtype).max()))
+                rows.append((label, np.dtype(dtype).name, "backward from x", level,
+                             ulp_errors(d, exact_d, dtype).max()))
     return rows
 
 

@@ -142,3 +142,475 @@ cdef inline floating threshold_fwd(floating x, floating threshold, floating valu
 
 cdef inline floating threshold_bwd_x(floating g, floating x, floating threshold, floating value) noexcept nogil:
     return g if x > threshold else (<floating>0.0 if x <= threshold else x)
+# --- cat1: silu, mish, softsign, logsigmoid, tanhshrink, gelu, selu, celu,
+# softplus, squareplus ----------------------------------------------------------
+from libc.math cimport INFINITY
+from fastact._kernels._math cimport (exp_neg_big, big_unscale, log1p_unit, copysign_, clamp,
+                                     sqrt_, phi_center, phi_tail_ratio, exp_neg_half_sq_big)
+
+# Below this, x e^x (silu, mish, gelu) rounds to 0 and exp_neg_big is clamped.
+cdef inline floating _tail_lim(floating x) noexcept nogil:
+    if floating is float:
+        return <float>-110.0
+    else:
+        return -760.0
+
+
+# --- cat1: the derivatives of silu, mish and gelu (both forms) near their zero,
+# where the closed forms cancel: f'(r + t) = t Q(t) for |t| <= 1/4 or 1/2, Q fitted with
+# mpmath (tools/fit_roots.py prints these); x - r_hi is exact there (Sterbenz).
+# silu: root -1.2784645427610737951, |t| <= 0.25, degree 12, relative fit error 9.73e-19
+cdef inline double _root_silu(double x) noexcept nogil:
+    cdef double t = (x - (-1.2784645427610737)) - (-1.0946994183093437e-16)
+    cdef double q = ((((((((((((8.412644981222675e-07) * t + 2.3393598567126745e-06) * t + -2.9411735601928822e-06) * t + -2.9733009238890755e-05) * t + -4.0905397008178017e-05) * t + 0.00018570722341464425) * t + 0.0007985218828352032) * t + 0.00012662741045137125) * t + -0.0066065891383644704) * t + -0.015222655223190933) * t + 0.01887481422378233) * t + 0.1466487969969469) * t + 0.2178117057198001
+    return t * q
+
+# mish: root -1.1924312145154952121, |t| <= 0.5, degree 18, relative fit error 2.28e-19
+cdef inline double _root_mish(double x) noexcept nogil:
+    cdef double t = (x - (-1.1924312145154952)) - (-4.8484829848031044e-17)
+    cdef double q = ((((((((((((((((((-1.7009737063916675e-09) * t + -5.38356691917647e-08) * t + -1.4301309186699402e-07) * t + 2.287802195857415e-08) * t + 1.07217466980715e-06) * t + 2.9099199286608608e-06) * t + 9.42655716678164e-07) * t + -1.729945008414268e-05) * t + -5.582890780694727e-05) * t + -4.196147839303959e-05) * t + 0.00025412936340924933) * t + 0.0009898181011101506) * t + 0.0010924055409587072) * t + -0.003360684926991409) * t + -0.01582112656173358) * t + -0.0202718227166847) * t + 0.04190782104360987) * t + 0.20473126408010586) * t + 0.2669479140495345
+    return t * q
+
+# gelu: root -0.75179152469356445746, |t| <= 0.5, degree 16, relative fit error 5.66e-19
+cdef inline double _root_gelu(double x) noexcept nogil:
+    cdef double t = (x - (-0.7517915246935645)) - (1.4956759177009883e-17)
+    cdef double q = ((((((((((((((((-3.349597917571709e-08) * t + -2.995455036679468e-09) * t + 5.69425590267986e-07) * t + 4.334404532212635e-07) * t + -7.748264706347844e-06) * t + -1.1214516928818857e-05) * t + 8.615945268854125e-05) * t + 0.00018633976419999437) * t + -0.0007448268367337213) * t + -0.0022395380694159657) * t + 0.004539228379048298) * t + 0.019421679838242334) * t + -0.014771522148242962) * t + -0.11400823329722266) * t + -0.018199676398671094) * t + 0.38828498299055203) * t + 0.4314939923140469
+    return t * q
+
+# gelu_tanh: root -0.75246142207101625849, |t| <= 0.5, degree 18, relative fit error 3.29e-19
+cdef inline double _root_gelu_tanh(double x) noexcept nogil:
+    cdef double t = (x - (-0.7524614220710163)) - (3.635560509207687e-17)
+    cdef double q = ((((((((((((((((((6.232956674932941e-08) * t + 1.2278403207499808e-07) * t + -4.247968716582158e-07) * t + -9.806892331185908e-07) * t + 2.4318763367090992e-06) * t + 5.91613183401748e-06) * t + -1.595062720551899e-05) * t + -3.495577142549275e-05) * t + 0.0001242522516989915) * t + 0.000263927601381472) * t + -0.0009274420215075552) * t + -0.002422731843622965) * t + 0.005261059254874749) * t + 0.019682309459762865) * t + -0.016619328343051895) * t + -0.11394448308095799) * t + -0.01578285352184803) * t + 0.3875184461357889) * t + 0.4304000910248585
+    return t * q
+
+
+# silu(x) = x / (1 + e^-x).  For x < 0, x e^x / (1 + e^x) with e^x kept
+# scaled by 2^K until the last multiply, so the subnormal tail is rounded once.
+cdef inline floating silu_fwd(floating x) noexcept nogil:
+    cdef floating eb = exp_neg_big(-abs_(x))
+    cdef floating e = big_unscale(eb)
+    cdef floating q = x / (<floating>1.0 + e)
+    cdef floating neg = big_unscale(eb * q)
+    return q if x >= 0 else (neg if x >= _tail_lim(x) else (copysign_(<floating>0.0, x) if x < 0 else x))
+
+# sigma(x) (1 + x sigma(-x)):  x >= 0: (1 + x e / (1 + e)) / (1 + e);
+# x < 0: e (1 + e + x) / (1 + e)^2, e = e^-|x|.
+cdef inline double _silu_d_bwd(double x) noexcept nogil:
+    cdef double a = abs_(x)
+    cdef double eb = exp_neg_big(-a)
+    cdef double e = big_unscale(eb)
+    cdef double d = 1.0 + e
+    cdef double xc = x if x < 1e4 else 1e4
+    cdef double pos = (1.0 + xc * (e / d)) / d
+    cdef double neg = big_unscale(eb * (((1.0 + x) + e) / (1.0 + e * (2.0 + e))))   # (1 + e)^2
+    neg = _root_silu(x) if abs_(x + 1.2784645427610738) < 0.25 else neg
+    return pos if x >= 0 else (neg if x >= -760.0 else (0.0 if x < 0 else x))
+
+# float: the same formulas in float, with a float root polynomial (degree 6,
+# |t| <= 1/4, fit error 8e-10; tools/fit_roots.py with a float target).
+cdef inline float _silu_f_bwd(float x) noexcept nogil:
+    cdef float a = abs_(x)
+    cdef float eb = exp_neg_big(-a)
+    cdef float e = big_unscale(eb)
+    cdef float d = <float>1.0 + e
+    cdef float xc = x if x < <float>1e4 else <float>1e4
+    cdef float pos = (<float>1.0 + xc * (e / d)) / d
+    cdef float neg = big_unscale(eb * (((<float>1.0 + x) + e) / (<float>1.0 + e * (<float>2.0 + e))))
+    cdef float t = (x - <float>-1.2784646) - <float>1.29792825e-08
+    cdef float q = <float>0.0007940232
+    q = q * t + <float>0.00014668645
+    q = q * t + <float>-0.0066064484
+    q = q * t + <float>-0.01522328
+    q = q * t + <float>0.018874813
+    q = q * t + <float>0.14664881
+    q = q * t + <float>0.2178117
+    neg = t * q if abs_(x + <float>1.2784646) < <float>0.25 else neg
+    return pos if x >= 0 else (neg if x >= <float>-110.0 else (<float>0.0 if x < 0 else x))
+
+cdef inline floating silu_bwd_x(floating g, floating x) noexcept nogil:
+    if floating is float:
+        return g * _silu_f_bwd(x)
+    else:
+        return g * _silu_d_bwd(x)
+
+
+# mish(x) = x tanh(log1p(e^x)) = x n / (n + 2), n = e^x (e^x + 2) for x < 0;
+# (1 + 2e) / (1 + 2e + 2e^2) with e = e^-x for x >= 0.
+cdef inline floating mish_fwd(floating x) noexcept nogil:
+    cdef floating eb = exp_neg_big(-abs_(x))
+    cdef floating e = big_unscale(eb)
+    cdef floating e2 = e + <floating>2.0
+    cdef floating n = e * e2
+    cdef floating neg = big_unscale(x * ((eb * e2) / (n + <floating>2.0)))
+    cdef floating pe = <floating>1.0 + <floating>2.0 * e
+    cdef floating pos = x * (pe / (pe + <floating>2.0 * (e * e)))
+    return pos if x >= 0 else (neg if x >= _tail_lim(x) else (copysign_(<floating>0.0, x) if x < 0 else x))
+
+# tanh(sp) + x sigma(x) sech^2(sp), with sech^2(sp) = 4 (n + 1) / (n + 2)^2
+# (x < 0) or 4 e^2 (1 + e)^2 / D^2, D = 1 + 2e + 2e^2 (x >= 0); for x < 0 the
+# sum is brought over one denominator, which leaves no cancellation but the
+# zero's (handled by the root polynomial).
+cdef inline double _mish_d_bwd(double x) noexcept nogil:
+    cdef double eb = exp_neg_big(-abs_(x))
+    cdef double e = big_unscale(eb)
+    cdef double e1 = 1.0 + e
+    cdef double e2 = e + 2.0
+    cdef double n2 = e * e2 + 2.0
+    # x < 0: e (4 (1 + x) + e (6 + 4x + e (4 + e))) / n2^2 (using n + 1 = (1 + e)^2)
+    # n2^2 = (e^2 + 2e + 2)^2 expanded: positive terms, one rounding fewer
+    cdef double neg = big_unscale(eb * ((4.0 * (1.0 + x) + e * ((6.0 + 4.0 * x) + e * (4.0 + e)))
+                                        / (4.0 + e * (8.0 + e * (8.0 + e * (4.0 + e))))))
+    cdef double pe = 1.0 + 2.0 * e
+    cdef double dd = pe + 2.0 * (e * e)
+    cdef double xc = x if x < 1e4 else 1e4
+    cdef double pos = pe / dd + (4.0 * xc) * ((e * e) * e1) / (dd * dd)
+    neg = _root_mish(x) if abs_(x + 1.1924312145154952) < 0.5 else neg
+    return pos if x >= 0 else (neg if x >= -760.0 else (0.0 if x < 0 else x))
+
+# float through the double formula: one rounding at the end.
+cdef inline floating mish_bwd_x(floating g, floating x) noexcept nogil:
+    if floating is float:
+        return g * <float>_mish_d_bwd(<double>x)
+    else:
+        return g * _mish_d_bwd(x)
+
+
+cdef inline floating softsign_fwd(floating x) noexcept nogil:
+    cdef floating d = <floating>1.0 + abs_(x)
+    return copysign_(<floating>1.0, x) if d == <floating>INFINITY else x / d   # nan: x / d
+
+# (g r) r, r = 1 / (1 + |x|): never (1 + |x|)^2, which overflows for |x| > 1.8e19 (float).
+cdef inline floating softsign_bwd_x(floating g, floating x) noexcept nogil:
+    cdef floating r = <floating>1.0 / (<floating>1.0 + abs_(x))
+    return (g * r) * r
+
+
+cdef inline floating logsigmoid_fwd(floating x) noexcept nogil:
+    cdef floating e = exp_neg(-abs_(x))
+    return (x if x < 0 else <floating>0.0) - log1p_unit(e)
+
+# sigma(-x) = e / (1 + e) (x >= 0) or 1 / (1 + e) (x < 0), e = e^-|x|.
+cdef inline floating logsigmoid_bwd_x(floating g, floating x) noexcept nogil:
+    cdef floating e = exp_neg(-abs_(x))
+    cdef floating num = e if x >= 0 else <floating>1.0
+    return g * (num / (<floating>1.0 + e))
+# --- end cat1 (part 1) ---
+
+
+
+
+# --- cat1 (part 2) ---------------------------------------------------------------
+# tanhshrink: for |x| < 1, x - tanh x = x^3 A(z) / (B(z) + z A(z)), z = x^2, from
+# the continued fraction tanh x = x / (1 + z / (3 + z / (5 + ...))) (x^3 A / B is a convergent:
+# depth 5 for float, 9 for double; integer coefficients, all positive, so
+# nothing cancels; truncation error 1.3e-9 and 1.9e-19 relative on [0, 1]).
+# For |x| >= 1, (|x| - 1) + 2 e / (1 + e), e = e^-2|x|: two positive terms.
+cdef inline floating tanhshrink_fwd(floating x) noexcept nogil:
+    cdef floating z = x * x
+    cdef floating pa, pb
+    if floating is float:
+        pa = (z + <float>189.0) * z + <float>3465.0
+        pb = ((z + <float>210.0) * z + <float>4725.0) * z + <float>10395.0
+    else:
+        pa = (((z + 1430.0) * z + 289575.0) * z + 16081065.0) * z + 218243025.0
+        pb = ((((z + 1485.0) * z + 315315.0) * z + 18918900.0) * z + 310134825.0) * z + 654729075.0
+    # + 0: tanhshrink(-0) = +0, as PyTorch (x - tanh x = -0 - -0)
+    cdef floating small = x * (z * (pa / pb)) + <floating>0.0
+    cdef floating a = abs_(x)
+    cdef floating e = exp_neg(<floating>-2.0 * a)
+    cdef floating large = copysign_((a - <floating>1.0) + (e + e) / (<floating>1.0 + e), x)
+    return small if a < <floating>1.0 else large
+
+# tanh^2: for |x| < 1, tanh x = x (1 - q), q = z A(z) / B(z) <= 0.24 from the same
+# convergent, so tanh^2 = z (1 - q (2 - q)): q's error is damped by 2q / (1 - q)^2
+# (better than squaring tanh_); for |x| >= 1, 1 - sech^2 x with sech^2 = 4e / (1 + e)^2
+# <= 0.42, e = e^-2|x|.
+cdef inline floating tanhshrink_bwd_x(floating g, floating x) noexcept nogil:
+    cdef floating z = x * x
+    cdef floating pa, pb
+    if floating is float:
+        pa = (z + <float>189.0) * z + <float>3465.0
+        pb = ((z + <float>210.0) * z + <float>4725.0) * z + <float>10395.0
+    else:
+        pa = (((z + 1430.0) * z + 289575.0) * z + 16081065.0) * z + 218243025.0
+        pb = ((((z + 1485.0) * z + 315315.0) * z + 18918900.0) * z + 310134825.0) * z + 654729075.0
+    cdef floating q = z * (pa / pb)
+    cdef floating small = z * (<floating>1.0 - q * (<floating>2.0 - q))
+    cdef floating a = abs_(x)
+    cdef floating e4 = exp_neg_scaled(<floating>-2.0 * a, <floating>4.0)
+    cdef floating d = <floating>1.0 + <floating>0.25 * e4
+    cdef floating large = <floating>1.0 - e4 / (d * d)
+    return g * (small if a < <floating>1.0 else large)
+
+
+# gelu(x) = x Phi(x), in double (float rounds the double result once).
+cdef inline double _gelu_d(double x) noexcept nogil:
+    cdef double y = abs_(x)
+    y = 40.0 if y > 40.0 else y
+    cdef double yt = 0.67 if y < 0.67 else y      # T is used only beyond 0.674
+    cdef double tailb = exp_neg_half_sq_big(y) * phi_tail_ratio(yt)     # Phi(-|x|) 2^600
+    cdef double center = x * (0.5 + phi_center(x))
+    cdef double neg = big_unscale(x * tailb)
+    cdef double pos = x * (1.0 - big_unscale(tailb))
+    cdef double r = neg if x < 0 else pos
+    r = center if y <= 0.67448975 else r
+    return copysign_(0.0, x) if x < -40.0 else r
+
+# Phi(x) + x phi(x), phi(x) = e^(-x^2/2) / sqrt(2 pi)
+cdef inline double _gelu_d_bwd(double x) noexcept nogil:
+    cdef double y = abs_(x)
+    y = 40.0 if y > 40.0 else y
+    cdef double yt = 0.67 if y < 0.67 else y      # T is used only beyond 0.674
+    cdef double eb = exp_neg_half_sq_big(y)
+    cdef double c = 0.398942280401432677939946059934
+    cdef double v = phi_tail_ratio(yt) - y * c
+    cdef double center = (0.5 + phi_center(x)) + x * (big_unscale(eb) * c)
+    cdef double neg = big_unscale(eb * v)
+    cdef double pos = 1.0 - big_unscale(eb * v)
+    cdef double r = neg if x < 0 else pos
+    r = center if y <= 0.67448975 else r
+    r = _root_gelu(x) if abs_(x + 0.7517915246935645) < 0.5 else r
+    return 0.0 if x < -40.0 else (r if x == x else x)
+
+# gelu float32, natively in float (fits of our own for float accuracy,
+# tools/fit_gelu_f32.py): the same parts as the double kernels, with a
+# 12-bit Veltkamp split (2^12 + 1) for e^(-y^2/2).  y <= 14.5: beyond, x Phi(x)
+# rounds to -0 in float.
+cdef inline float _phi_center_f(float x) noexcept nogil:
+    # (Phi(x) - 1/2) / x for |x| <= 0.6745, in z = x^2
+    cdef float z = x * x
+    cdef float p = <float>0.00010523194941924885
+    p = p * z + <float>-0.0011833339231088758
+    p = p * z + <float>0.009972913190722466
+    p = p * z + <float>-0.06649034470319748
+    p = p * z + <float>0.3989422917366028
+    return p
+
+cdef inline float _phi_tail_ratio_f(float y) noexcept nogil:
+    cdef float t = y - <float>3.165
+    cdef float bb = t - y
+    cdef float tlo = (y - (t - bb)) + (<float>-3.165 - bb)
+    cdef float p = <float>2.228671240611657e-12
+    p = p * t + <float>-1.3738963092202461e-11
+    p = p * t + <float>2.3882852293044543e-11
+    p = p * t + <float>-1.268525007258603e-10
+    p = p * t + <float>1.2982008801287748e-09
+    p = p * t + <float>-7.206884422572557e-09
+    p = p * t + <float>3.536239034929167e-08
+    p = p * t + <float>-1.841788730416738e-07
+    p = p * t + <float>9.457863825446111e-07
+    p = p * t + <float>-4.669724603445502e-06
+    p = p * t + <float>2.2330043066176586e-05
+    p = p * t + <float>-0.00010333582758903503
+    p = p * t + <float>0.00046105263754725456
+    p = p * t + <float>-0.0019759293645620346
+    p = p * t + <float>0.008098021149635315
+    p = p * t + <float>-0.031558021903038025
+    p = p * t + <float>0.11607717722654343
+    cdef float mid = p + (y * p - <float>0.3989422804014327) * tlo
+    cdef float u = <float>1.0 / (y * y)
+    cdef float s = <float>-357.2429504394531
+    s = s * u + <float>85.41315460205078
+    s = s * u + <float>-14.629780769348145
+    s = s * u + <float>2.996159315109253
+    s = s * u + <float>-0.9999800324440002
+    s = s * u + <float>0.9999999403953552
+    cdef float far = s * <float>0.3989422804014327 / y
+    return mid if y <= <float>5.66 else far
+
+cdef inline float _exp_neg_half_sq_big_f(float y) noexcept nogil:
+    cdef float cy = y * <float>4097.0
+    cdef float yh = cy - (cy - y)
+    cdef float yl = y - yh
+    cdef float a = <float>-0.5 * (yh * yh)
+    cdef float b = -(yh * yl + <float>0.5 * (yl * yl))
+    cdef float s = a + b
+    cdef float corr = (a - s) + b
+    cdef float e = exp_neg_big(s)
+    return e + e * corr
+
+cdef inline float _gelu_f(float x) noexcept nogil:
+    cdef float y = abs_(x)
+    y = <float>14.5 if y > <float>14.5 else y
+    cdef float yt = <float>0.6745 if y < <float>0.6745 else y
+    cdef float tailb = _exp_neg_half_sq_big_f(y) * _phi_tail_ratio_f(yt)
+    cdef float center = x * (<float>0.5 + x * _phi_center_f(x))
+    cdef float neg = big_unscale(x * tailb)
+    cdef float pos = x * (<float>1.0 - big_unscale(tailb))
+    cdef float r = neg if x < 0 else pos
+    r = center if y <= <float>0.6745 else r
+    return copysign_(<float>0.0, x) if x < <float>-14.5 else r
+
+cdef inline float _gelu_f_bwd(float x) noexcept nogil:
+    cdef float y = abs_(x)
+    y = <float>14.5 if y > <float>14.5 else y
+    cdef float yt = <float>0.6745 if y < <float>0.6745 else y
+    cdef float eb = _exp_neg_half_sq_big_f(y)
+    cdef float c = <float>0.3989422804014327
+    cdef float v = _phi_tail_ratio_f(yt) - y * c
+    cdef float center = (<float>0.5 + x * _phi_center_f(x)) + x * (big_unscale(eb) * c)
+    cdef float neg = big_unscale(eb * v)
+    cdef float pos = <float>1.0 - big_unscale(eb * v)
+    cdef float r = neg if x < 0 else pos
+    r = center if y <= <float>0.6745 else r
+    cdef float t = (x - <float>-0.7517915368080139) - <float>1.211444988769017e-08
+    cdef float q = <float>8.100019476842135e-05
+    q = q * t + <float>0.0001787598303053528
+    q = q * t + <float>-0.0007435503648594022
+    q = q * t + <float>-0.0022376535926014185
+    q = q * t + <float>0.004539089277386665
+    q = q * t + <float>0.019421475008130074
+    q = q * t + <float>-0.014771515503525734
+    q = q * t + <float>-0.11400822550058365
+    q = q * t + <float>-0.018199676647782326
+    q = q * t + <float>0.38828498125076294
+    q = q * t + <float>0.43149399757385254
+    r = t * q if abs_(x - <float>-0.7517915368080139) < <float>0.5 else r
+    return <float>0.0 if x < <float>-14.5 else (r if x == x else x)
+
+cdef inline floating gelu_fwd(floating x) noexcept nogil:
+    if floating is float:
+        return _gelu_f(x)
+    else:
+        return _gelu_d(x)
+
+cdef inline floating gelu_bwd_x(floating g, floating x) noexcept nogil:
+    if floating is float:
+        return g * _gelu_f_bwd(x)
+    else:
+        return g * _gelu_d_bwd(x)
+
+
+# gelu, approximate="tanh": 0.5 x (1 + tanh(u)) = x sigma(w), w = 2u =
+# 2 sqrt(2/pi) x (1 + 0.044715 x^2).  w is formed in double-double (Veltkamp
+# products, no fma needed): e^w for x << 0 amplifies w's rounding by |w|.
+cdef inline double _two_prod(double a, double b, double* err) noexcept nogil:
+    cdef double p = a * b
+    cdef double ca = a * 134217729.0
+    cdef double ah = ca - (ca - a)
+    cdef double al = a - ah
+    cdef double cb = b * 134217729.0
+    cdef double bh = cb - (cb - b)
+    cdef double bl = b - bh
+    err[0] = ((ah * bh - p) + ah * bl + al * bh) + al * bl
+    return p
+
+# e^-|w| 2^600 and, through wprime, x dw/dx; x clamped to [-40, 40] by the caller.
+cdef inline double _gelu_tanh_eb(double x, double* wprime) noexcept nogil:
+    cdef double zl, pe, me, we
+    cdef double zh = _two_prod(x, x, &zl)
+    cdef double p = _two_prod(0.044715, zh, &pe)
+    cdef double lo = pe + (0.044715 * zl + 2.196021142708559637e-18 * zh)   # 0.044715 - double(0.044715)
+    cdef double sh = 1.0 + p
+    cdef double sl = (1.0 - sh) + p + lo
+    cdef double mh = _two_prod(x, sh, &me)
+    cdef double ml = me + x * sl
+    cdef double wh = _two_prod(1.5957691216057308, mh, &we)
+    cdef double wl = we + (1.5957691216057308 * ml + (-9.96930880911092e-17) * mh)   # 2 sqrt(2/pi) - its double
+    cdef double s = wh + wl
+    cdef double corr = (wh - s) + wl
+    # x dw/dx = K x + 3 K 0.044715 x^3 = 3 w - 2 K x, from the double-double w
+    # and K x = ph + pe + K_lo x: about 0.6 ULP instead of 2 through x^3
+    cdef double pe2
+    cdef double ph = _two_prod(1.5957691216057308, x, &pe2)
+    wprime[0] = ph + (3.0 * (wh - ph) + (3.0 * wl - 2.0 * pe2 - 2.0 * ((-9.96930880911092e-17) * x)))
+    cdef double a = -abs_(s)
+    corr = corr if s < 0 else -corr
+    cdef double eb = exp_neg_big(a)
+    return eb + eb * corr
+
+cdef inline double _gelu_tanh_d(double x) noexcept nogil:
+    cdef double wp
+    cdef double xc = clamp(x, -40.0, 40.0)
+    cdef double eb = _gelu_tanh_eb(xc, &wp)
+    cdef double d = 1.0 + big_unscale(eb)
+    cdef double r = x / d if x >= 0 else big_unscale(x * (eb / d))
+    return copysign_(0.0, x) if x < -40.0 else r
+
+# sigma(w) (1 + x w' sigma(-w))
+cdef inline double _gelu_tanh_d_bwd(double x) noexcept nogil:
+    cdef double wp
+    cdef double xc = clamp(x, -40.0, 40.0)
+    cdef double eb = _gelu_tanh_eb(xc, &wp)
+    cdef double e = big_unscale(eb)
+    cdef double d = 1.0 + e
+    cdef double pos = (1.0 + wp * (e / d)) / d
+    cdef double neg = big_unscale(eb * (((1.0 + wp) + e) / (1.0 + e * (2.0 + e))))
+    cdef double r = pos if x >= 0 else neg
+    r = _root_gelu_tanh(x) if abs_(x + 0.7524614220710163) < 0.5 else r
+    return 0.0 if x < -40.0 else r
+
+cdef inline floating gelu_tanh_fwd(floating x) noexcept nogil:
+    if floating is float:
+        return <float>_gelu_tanh_d(<double>x)
+    else:
+        return _gelu_tanh_d(x)
+
+cdef inline floating gelu_tanh_bwd_x(floating g, floating x) noexcept nogil:
+    if floating is float:
+        return g * <float>_gelu_tanh_d_bwd(<double>x)
+    else:
+        return g * _gelu_tanh_d_bwd(x)
+
+
+# selu: scale and scale*alpha rounded to the array's precision.
+cdef inline floating selu_fwd(floating x) noexcept nogil:
+    return (<floating>1.0507009873554804934193349852946 * x if x >= 0
+            else <floating>1.7580993408473768599402175208123 * expm1_neg(x))
+
+cdef inline floating selu_bwd_x(floating g, floating x) noexcept nogil:
+    return (g * <floating>1.0507009873554804934193349852946 if x > 0
+            else g * (<floating>1.7580993408473768599402175208123 * exp_neg(x)))
+
+
+cdef inline floating celu_fwd(floating x, floating alpha) noexcept nogil:
+    return x if x > 0 else alpha * expm1_(x / alpha)
+
+cdef inline floating celu_bwd_x(floating g, floating x, floating alpha) noexcept nogil:
+    return g if x > 0 else g * exp_(x / alpha)
+
+
+# softplus: PyTorch's threshold rule on v = beta x; below it
+# (max(v, 0) + log1p(e^-|v|)) / beta.
+cdef inline floating softplus_fwd(floating x, floating beta, floating threshold) noexcept nogil:
+    cdef floating v = x * beta
+    cdef floating sp = (v if v > 0 else <floating>0.0) + log1p_unit(exp_neg(-abs_(v)))
+    return x if v > threshold else sp / beta
+
+cdef inline floating softplus_bwd_x(floating g, floating x, floating beta, floating threshold) noexcept nogil:
+    cdef floating v = x * beta
+    cdef floating e = exp_neg(-abs_(v))
+    cdef floating num = e if v < 0 else <floating>1.0
+    return g if v > threshold else g * (num / (<floating>1.0 + e))
+
+
+# squareplus: (x + r) / 2 for x >= 0, b / (2 (r - x)) for x < 0 (no
+# cancellation), r = sqrt(x^2 + b) with x scaled by 2^-64 where x^2 would
+# overflow (powers of two: exact).
+cdef inline floating _sqp_root(floating x, floating b) noexcept nogil:
+    cdef floating s, si
+    cdef bint huge
+    if floating is float:
+        huge = abs_(x) > <float>1e18
+        s = <float>5.421010862427522e-20 if huge else <float>1.0
+        si = <float>1.8446744073709552e19 if huge else <float>1.0
+    else:
+        huge = abs_(x) > 1e150
+        s = 2.4099198651028841e-181 if huge else 1.0        # 2^-600
+        si = 4.1495155688809929e180 if huge else 1.0        # 2^600
+    cdef floating xs = x * s
+    return sqrt_(xs * xs + b * (s * s)) * si
+
+cdef inline floating squareplus_fwd(floating x, floating b) noexcept nogil:
+    cdef floating r = _sqp_root(x, b)
+    # halves first: x + r and r - x overflow for |x| near the largest float
+    return (x * <floating>0.5 + r * <floating>0.5 if x >= 0
+            else (b * <floating>0.25) / (r * <floating>0.5 - x * <floating>0.5))
+
+# (1 + x / r) / 2 for x >= 0; b / (2 r (r - x)) for x < 0.
+cdef inline floating squareplus_bwd_x(floating g, floating x, floating b) noexcept nogil:
+    cdef floating r = _sqp_root(x, b)
+    cdef floating q = x / r if x < <floating>INFINITY else <floating>1.0
+    return g * ((<floating>1.0 + q) * <floating>0.5 if x >= 0
+                else ((b * <floating>0.25) / r) / (r * <floating>0.5 - x * <floating>0.5))
+# --- end cat1 ---

@@ -314,3 +314,165 @@ cdef inline floating tanh_(floating x) noexcept nogil:
         a = 22.0 if a > 22.0 else a
     cdef floating e = _expm1_small_pos(a + a)
     return copysign_(e / (e + <floating>2.0), x)
+
+
+# --- cat1: exp_neg_big, log1p on [0, 1], Phi (the normal cdf) -----------------
+
+# e^x * 2^K for x <= 0 (and nan): K = 64 (float), 600 (double), so that the
+# result is a normal number over the whole clamped range; big_unscale
+# multiplies by 2^-K.  Multiplying a factor in before the unscaling rounds a
+# subnormal product once instead of twice (x e^x for x << 0 in silu, mish).
+cdef inline floating exp_neg_big(floating x) noexcept nogil:
+    cdef floating t, r, p
+    if floating is float:
+        x = <float>-110.0 if x < <float>-110.0 else x
+        r = _reduce_f(x, <float>12583103.0, &t)
+        p = _expm1_poly_f(r) + <float>1.0
+        return p * f32_pow2_of(t)
+    else:
+        x = -760.0 if x < -760.0 else x
+        r = _reduce_d(x, 6755399441057367.0, &t)
+        p = _expm1_poly_d(r) + 1.0
+        return p * f64_pow2_of(t)
+
+
+cdef inline floating big_unscale(floating v) noexcept nogil:
+    if floating is float:
+        return v * <float>5.421010862427522e-20         # 2^-64
+    else:
+        return v * 2.4099198651028841e-181              # 2^-600
+
+
+# log1p(e) for 0 <= e <= 1 (and nan): u = 1 + e = 2^k m, m in [sqrt(1/2),
+# sqrt(2)), k in {0, 1}; log m = f - f^2/2 + s (f^2/2 + R(s^2)), f = m - 1,
+# s = f / (2 + f) (the atanh series, fdlibm's arrangement and its published
+# minimax coefficients Lg1..Lg7 for double, Lg1..Lg4 for float); c / u
+# corrects for the rounding of 1 + e (c = e - (u - 1) is exact).  Within 1
+# ULP (measured).
+cdef inline floating log1p_unit(floating e) noexcept nogil:
+    cdef floating u = <floating>1.0 + e
+    cdef floating c = e - (u - <floating>1.0)
+    cdef bint big = u > <floating>1.4142135623730951
+    cdef floating m = u * <floating>0.5 if big else u
+    cdef floating k = <floating>1.0 if big else <floating>0.0
+    cdef floating f = m - <floating>1.0
+    cdef floating s = f / (<floating>2.0 + f)
+    cdef floating z = s * s
+    cdef floating w = z * z
+    cdef floating hfsq = <floating>0.5 * f * f
+    cdef floating t1, t2
+    if floating is float:
+        t1 = w * (<float>0.40000972151756287 + w * <float>0.24279078841209412)
+        t2 = z * (<float>0.6666666269302368 + w * <float>0.2849878668785095)
+        return k * <float>0.693145751953125 + (f - (hfsq - (s * (hfsq + (t1 + t2))
+                                                            + (k * <float>1.4286068e-06 + c / u))))
+    else:
+        t1 = w * (3.999999999940941908e-01 + w * (2.222219843214978396e-01 + w * 1.531383769920937332e-01))
+        t2 = z * (6.666666666666735130e-01 + w * (2.857142874366239149e-01
+                  + w * (1.818357216161805012e-01 + w * 1.479819860511658591e-01)))
+        return k * 6.93147180369123816490e-01 + (f - (hfsq - (s * (hfsq + (t1 + t2))
+                                                            + (k * 1.90821492927058770002e-10 + c / u))))
+
+
+# Phi(x), the standard normal cdf, in double, as two parts for gelu:
+#   |x| <= 0.67448975:  Phi = 0.5 + x A(x^2) / B(x^2), with W. J. Cody's
+#                       published rational Chebyshev coefficients (ACM TOMS
+#                       715, the algorithm of R's pnorm)
+#   |x| >  0.67448975:  Phi(-|x|) = e^(-x^2/2) T(|x|), T our polynomial fits
+#                       (Cody's rational there is 6 ULP off: too much for gelu).  e^(-x^2/2) is formed from x^2 = xh^2 + rest,
+# xh having 26 bits (Veltkamp split, no fma needed), so the rounding of x^2,
+# amplified by x^2/2 in the exponent, does not cost accuracy.
+cdef inline double phi_center(double x) noexcept nogil:
+    # (Phi(x) - 0.5) for |x| <= 0.67448975
+    cdef double xsq = x * x
+    cdef double xnum = 0.065682337918207449113 * xsq
+    cdef double xden = xsq
+    xnum = (xnum + 2.2352520354606839287) * xsq
+    xden = (xden + 47.20258190468824187) * xsq
+    xnum = (xnum + 161.02823106855587881) * xsq
+    xden = (xden + 976.09855173777669322) * xsq
+    xnum = (xnum + 1067.6894854603709582) * xsq
+    xden = (xden + 10260.932208618978205) * xsq
+    return x * (xnum + 18154.981253343561249) / (xden + 45507.789335026729956)
+
+
+cdef inline double phi_tail_ratio(double y) noexcept nogil:
+    # T(y) = Phi(-y) e^(y^2/2) for 0.67 <= y <= 40: up to 5.66 a degree-27
+    # polynomial in t = y - 3.165 (t's rounding error tlo corrected to first
+    # order with T' = y T - 1/sqrt(2 pi)); beyond, S(u) / (y sqrt(2 pi)) with S a
+    # degree-13 polynomial in u = 1/y^2.  Our fits (mpmath, tools/fit_phi.py):
+    # 5e-19 and 1.7e-17 relative, 1.4 and 2.8 ULP as evaluated in double.
+    cdef double t = y - 3.165
+    cdef double bb = t - y
+    cdef double tlo = (y - (t - bb)) + (-3.165 - bb)
+    cdef double p = -2.546613068902222e-21
+    p = p * t + 1.840827546901995e-20
+    p = p * t + -2.0526986316731885e-20
+    p = p * t + 1.258214735742391e-19
+    p = p * t + -2.896186182892207e-18
+    p = p * t + 1.9669310393081256e-17
+    p = p * t + -1.0712409897447379e-16
+    p = p * t + 6.934126624245455e-16
+    p = p * t + -4.5996802836660044e-15
+    p = p * t + 2.8958215438977084e-14
+    p = p * t + -1.7828540476852706e-13
+    p = p * t + 1.0830669150662275e-12
+    p = p * t + -6.4613686107924415e-12
+    p = p * t + 3.778714541989155e-11
+    p = p * t + -2.1651055827499902e-10
+    p = p * t + 1.2142585823258946e-09
+    p = p * t + -6.65777619050358e-09
+    p = p * t + 3.5642990876840725e-08
+    p = p * t + -1.8604559230924056e-07
+    p = p * t + 9.452641822753515e-07
+    p = p * t + -4.6661714763921455e-06
+    p = p * t + 2.2330546197178315e-05
+    p = p * t + -0.00010333937904501569
+    p = p * t + 0.0004610524118549174
+    p = p * t + -0.0019759277787467534
+    p = p * t + 0.00809802106715405
+    p = p * t + -0.03155802001378275
+    p = p * t + 0.11607717547793046
+    cdef double mid = p + (y * p - 0.3989422804014327) * tlo
+    cdef double u = 1.0 / (y * y)
+    cdef double s = -129686463382.33592
+    s = s * u + 35113730593.9098
+    s = s * u + -4629307765.138533
+    s = s * u + 411290013.6471855
+    s = s * u + -29394185.752150275
+    s = s * u + 1947491.9589356787
+    s = s * u + -134215.62210534024
+    s = s * u + 10387.380820831633
+    s = s * u + -944.9563059718582
+    s = s * u + 104.99983539258787
+    s = s * u + -14.999999624562816
+    s = s * u + 2.9999999995492748
+    s = s * u + -0.9999999999997853
+    s = s * u + 1.0
+    cdef double far = s * 0.3989422804014327 / y
+    return mid if y <= 5.66 else far
+
+
+cdef inline double exp_neg_half_sq_big(double y) noexcept nogil:
+    # e^(-y^2/2) * 2^600 for 0 <= y <= 40, nearly correctly rounded
+    cdef double cy = y * 134217729.0                    # 2^27 + 1
+    cdef double yh = cy - (cy - y)
+    cdef double yl = y - yh
+    cdef double a = -0.5 * (yh * yh)                    # exact
+    cdef double b = -(yh * yl + 0.5 * (yl * yl))
+    cdef double s = a + b
+    cdef double corr = (a - s) + b
+    cdef double e = exp_neg_big(s)
+    return e + e * corr
+
+
+cdef extern from "<math.h>" nogil:
+    float sqrtf(float) noexcept
+    double sqrt(double) noexcept
+
+cdef inline floating sqrt_(floating x) noexcept nogil:
+    if floating is float:
+        return sqrtf(x)
+    else:
+        return sqrt(x)
+# --- end cat1 ---

@@ -1,0 +1,53 @@
+"""Taylor-like (Chebyshev-fitted) polynomials of the derivatives of silu, mish
+and gelu (both forms) around the zero of the derivative, where the closed
+form cancels: f'(r + t) = t Q(t) for |t| <= DELTA.  Prints the Cython Horner
+chains used in fastact/_kernels/_activations.pxd (double precision).
+
+    python tools/fit_roots.py
+"""
+import mpmath as mp
+
+mp.mp.dps = 50
+# half-widths of the windows: wide enough that the closed form is within
+# budget outside (mish and the tanh gelu cancel over a wider range)
+DELTA = {"silu": mp.mpf(1) / 4, "mish": mp.mpf(1) / 2, "gelu": mp.mpf(1) / 2, "gelu_tanh": mp.mpf(1) / 2}
+
+
+def sig(x):
+    return 1 / (1 + mp.exp(-x))
+
+
+K = 2 * mp.sqrt(2 / mp.pi)
+C = mp.mpf("0.044715")
+DERIVS = {
+    "silu": lambda x: sig(x) * (1 + x * sig(-x)),
+    "mish": lambda x: (lambda t: t + x * sig(x) * (1 - t * t))(mp.tanh(mp.log1p(mp.exp(x)))),
+    "gelu": lambda x: mp.ncdf(x) + x * mp.exp(-x * x / 2) / mp.sqrt(2 * mp.pi),
+    "gelu_tanh": lambda x: (lambda w: sig(w) * (1 + x * K * (1 + 3 * C * x * x) * sig(-w)))(K * (x + C * x ** 3)),
+}
+
+
+def fit(name, degree):
+    f = DERIVS[name]
+    r = mp.findroot(f, -1.0)
+    q = lambda t: mp.diff(f, r) if t == 0 else f(r + t) / t
+    coeffs, err = mp.chebyfit(q, [-DELTA[name], DELTA[name]], degree + 1, error=True)
+    rel = err / abs(q(0))
+    return r, coeffs, rel
+
+
+if __name__ == "__main__":
+    for name in DERIVS:
+        for deg in range(8, 30):
+            r, c, rel = fit(name, deg)
+            if rel < 1.5e-17:
+                break
+        rh = float(r)
+        rl = float(r - rh)
+        print(f"# {name}: root {mp.nstr(r, 20)}, |t| <= {float(DELTA[name])}, degree {deg}, "
+              f"relative fit error {mp.nstr(rel, 3)}")
+        chain = f"{float(c[0])!r}"
+        for ci in c[1:]:
+            chain = f"({chain}) * t + {float(ci)!r}"
+        print(f"    t = (x - ({rh!r})) - ({rl!r})")
+        print(f"    q = {chain}")
