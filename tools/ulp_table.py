@@ -22,7 +22,7 @@ from reference import REF, VARIANT_REF, sample, ulp_errors  # noqa: E402
 
 
 def _params(rec, dtype):
-    return {p.name: mp.mpf(float(np.array(p.default, dtype=dtype))) for p in rec.params}
+    return {k: mp.mpf(float(np.array(v, dtype=dtype))) for k, v in rec.examples.items()}
 
 
 def measure(points):
@@ -37,8 +37,9 @@ def measure(points):
             exact_d = [REF[rec.name]["d"](mp.mpf(float(v)), p) for v in x]
             for level in _dispatch.runnable():
                 with _dispatch.use(level):
-                    fwd = getattr(fa, rec.name)
-                    bwd = getattr(fa, rec.name + "_backward")
+                    ex = rec.examples
+                    fwd = lambda v: getattr(fa, rec.name)(v, **ex)  # noqa: E731
+                    bwd = lambda g, *a, **k: getattr(fa, rec.name + "_backward")(g, *a, **ex, **k)  # noqa: E731
                     cells = {"forward": ulp_errors(fwd(x), exact_f, dtype).max(),
                              "backward from x": ulp_errors(bwd(np.ones_like(x), x), exact_d, dtype).max()}
                     if "y" in rec.backward_from:
