@@ -57,7 +57,7 @@ OWN_KINKS = {"relu6": [6.0, 3.0], "hardsigmoid": [-3.0, 3.0, -1.5], "hardswish":
 # float32 softshrink gives -0 in the dead zone for x < 0 (fastact: +0, as its
 # float64); its float64 hardsigmoid backward uses the float32-rounded 1/6.
 KNOWN = {("hardswish", "forward"): lambda x, dt: x == -np.inf,
-         ("softshrink", "forward"): lambda x, dt: (dt == np.float32) & (x < 0) & (np.abs(x) <= 0.5)}
+         ("softshrink", "forward"): lambda x, dt: (dt == np.float32) & np.signbit(x) & (np.abs(x) <= 0.5)}
 
 # Known, documented differences (see the docstrings): x values where the
 # comparison is skipped, as a function of (x, dtype) -> bool mask.

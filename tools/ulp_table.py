@@ -67,6 +67,41 @@ def measure(points):
     return rows
 
 
+def torch_at_kinks():
+    """(name, dtype, direction) -> whether fastact equals PyTorch bit for bit (signed
+    zeros included) at the kinks tests/test_torch.py uses: +-0, +-inf, +-1e-30 and
+    each function's own kinks, less the documented differences listed there."""
+    try:
+        import test_torch as tt
+    except Exception:            # torch not installed (importorskip raises Skipped)
+        return {}
+    res = {}
+    for name in tt.TORCH:
+        rec = fa.activations()[name]
+        if rec.kind != "elementwise":
+            continue
+        for dtype in (np.float32, np.float64):
+            x = np.concatenate([tt.KINKS, tt.OWN_KINKS.get(name, [])]).astype(dtype)
+            skip = np.zeros(x.shape, bool)
+            if name in tt.TORCH_DIFFERS:
+                skip |= tt.TORCH_DIFFERS[name](x, dtype)
+            if (name, "forward") in tt.KNOWN:
+                skip |= tt.KNOWN[(name, "forward")](x, dtype)
+            ty, tg = tt._grad(name, x, rec.examples, False)
+            y = getattr(fa, name)(x, **rec.examples)
+            form = "y" if "y" in rec.backward_from else "x"
+            g = getattr(fa, name + "_backward")(np.ones_like(x), **{form: y if form == "y" else x},
+                                                 **rec.examples)
+            if name == "hardsigmoid" and dtype == np.float64:   # PyTorch's float32-rounded 1/6
+                skip |= tg != 0
+            for direction, a, b in (("forward", y, ty), (f"backward from {form}", g, tg)):
+                same = ((a == b) & (np.signbit(a) == np.signbit(b))) | (np.isnan(a) & np.isnan(b))
+                ok = bool(same[~skip].all())
+                note = f" ({int(skip.sum())} documented)" if skip.any() else ""
+                res[(name, np.dtype(dtype).name, direction)] = ("yes" if ok else "NO") + note
+    return res
+
+
 def markdown(rows, points):
     levels = _dispatch.runnable()
     out = ["# Accuracy", "",
@@ -74,14 +109,21 @@ def markdown(rows, points):
            "dtype spread over the whole finite range (subnormals, overflow thresholds and the "
            "bend of each function included); backward from y against its formula evaluated "
            "exactly on y. Budget: 4 ULP. Regenerate with `python tools/ulp_table.py`.", "",
-           "| function | dtype | direction | " + " | ".join(levels) + " |",
-           "|---|---|---|" + "---|" * len(levels)]
+           "The last column: equal to PyTorch 2.x bit for bit at the kinks (+-0, +-inf, "
+           "+-1e-30 and the function's own kinks; the backward in the form PyTorch's autograd "
+           "uses), apart from the documented differences counted in parentheses "
+           "(tests/test_torch.py lists them: PyTorch's nan limits at +-inf, its cancelling "
+           "gelu and tanhshrink, its float32-rounded constants).", "",
+           "| function | dtype | direction | " + " | ".join(levels) + " | PyTorch at kinks |",
+           "|---|---|---|" + "---|" * len(levels) + "---|"]
+    kinks = torch_at_kinks()
     table = {}
     for name, dt, direction, level, err in rows:
         table.setdefault((name, dt, direction), {})[level] = err
     for (name, dt, direction), cells in table.items():
         out.append(f"| {name} | {dt} | {direction} | "
-                   + " | ".join(f"{cells[lv]:.2f}" for lv in levels) + " |")
+                   + " | ".join(f"{cells[lv]:.2f}" for lv in levels)
+                   + f" | {kinks.get((name, dt, direction), '—')} |")
     worst = max(r[4] for r in rows)
     out += ["", f"Worst cell: {worst:.2f} ULP."]
     return "\n".join(out) + "\n"
