@@ -126,6 +126,27 @@ def _check_params_fit(fname, rec, cdt, params):
                              f"array is computed in; pass float64 data or a smaller {p.name}")
 
 
+def _input(fname, x, out):
+    """x as an array and the result dtype, with out (if given) checked against it."""
+    a, rdtype = _as_array(fname, "x", x)
+    if out is not None:
+        _check_out(fname, out, a.shape, rdtype)
+    return a, rdtype
+
+
+def _grad_pair(fname, g, aname, a, out):
+    """grad and x (or y) as arrays of one shape, the result dtype, out checked."""
+    ga, gdt = _as_array(fname, "grad", g)
+    aa, adt = _as_array(fname, aname, a)
+    if ga.shape != aa.shape:
+        raise ValueError(f"{fname}: grad has shape {ga.shape} but {aname} has shape {aa.shape}; "
+                         f"they must be equal")
+    rdtype = np.result_type(gdt, adt)
+    if out is not None:
+        _check_out(fname, out, ga.shape, rdtype)
+    return ga, aa, rdtype
+
+
 def _is_dask(value):
     return type(value).__module__.startswith("dask.")
 
@@ -136,9 +157,7 @@ def forward(rec: Activation, kid: int, x, out, params):
     if _is_dask(x):
         from fastact import _dask
         return _dask.elementwise(rec, "forward", (x,), out, params)
-    a, rdtype = _as_array(fname, "x", x)
-    if out is not None:
-        _check_out(fname, out, a.shape, rdtype)
+    a, rdtype = _input(fname, x, out)
     _check_params_fit(fname, rec, _compute_dtype(rdtype), params)
     c = _prepare(a, _compute_dtype(rdtype), out)
     scalar = c.ndim == 0 and out is None
@@ -162,14 +181,7 @@ def backward(rec: Activation, kid: int, form: int, g, a, out, params):
     if _is_dask(g) or _is_dask(a):
         from fastact import _dask
         return _dask.elementwise(rec, "xy"[form], (g, a), out, params)
-    ga, gdt = _as_array(fname, "grad", g)
-    aa, adt = _as_array(fname, aname, a)
-    if ga.shape != aa.shape:
-        raise ValueError(f"{fname}: grad has shape {ga.shape} but {aname} has shape {aa.shape}; "
-                         f"they must be equal")
-    rdtype = np.result_type(gdt, adt)
-    if out is not None:
-        _check_out(fname, out, ga.shape, rdtype)
+    ga, aa, rdtype = _grad_pair(fname, g, aname, a, out)
     cdt = _compute_dtype(rdtype)
     _check_params_fit(fname, rec, cdt, params)
     order = "K" if (ga.flags.f_contiguous == aa.flags.f_contiguous) else "C"
@@ -222,9 +234,7 @@ def axis_forward(rec: Activation, op: int, x, axis, out):
     if _is_dask(x):
         from fastact import _dask
         return _dask.along_axis(rec, "forward", (x,), out, axis)
-    a, rdtype = _as_array(fname, "x", x)
-    if out is not None:
-        _check_out(fname, out, a.shape, rdtype)
+    a, rdtype = _input(fname, x, out)
     return _axis_run(fname, op, [a], out, axis, rdtype)
 
 
@@ -233,14 +243,7 @@ def axis_backward(rec: Activation, op: int, g, y, axis, out):
     if _is_dask(g) or _is_dask(y):
         from fastact import _dask
         return _dask.along_axis(rec, "y", (g, y), out, axis)
-    ga, gdt = _as_array(fname, "grad", g)
-    ya, ydt = _as_array(fname, "y", y)
-    if ga.shape != ya.shape:
-        raise ValueError(f"{fname}: grad has shape {ga.shape} but y has shape {ya.shape}; "
-                         f"they must be equal")
-    rdtype = np.result_type(gdt, ydt)
-    if out is not None:
-        _check_out(fname, out, ga.shape, rdtype)
+    ga, ya, rdtype = _grad_pair(fname, g, "y", y, out)
     return _axis_run(fname, op, [ga, ya], out, axis, rdtype)
 
 
@@ -390,9 +393,7 @@ def rrelu_forward(rec: Activation, x, params, training, rng, return_noise, out):
         slope = np.array((lower + upper) / 2, dtype=cdt)
         return y, np.where(a > 0, np.ones((), cdt), slope).astype(cdt)
     gen = _generator(fname, rng)
-    a, rdtype = _as_array(fname, "x", x)
-    if out is not None:
-        _check_out(fname, out, a.shape, rdtype)
+    a, rdtype = _input(fname, x, out)
     cdt = _compute_dtype(rdtype)
     c = a.astype(cdt, copy=False)
     draws = gen.uniform(lower, upper, size=c.shape).astype(cdt)

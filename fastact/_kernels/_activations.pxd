@@ -588,29 +588,39 @@ cdef inline floating softplus_bwd_x(floating g, floating x, floating beta, float
 # cancellation), r = sqrt(x^2 + b) with x scaled by 2^-64 where x^2 would
 # overflow (powers of two: exact).
 cdef inline floating _sqp_root(floating x, floating b) noexcept nogil:
+    # scaled by a power of two (exact) where x^2 would overflow, or underflow
+    # while b is smaller still (b = 0 makes squareplus relu: r must stay |x|)
     cdef floating s, si
-    cdef bint huge
+    cdef bint huge, tiny
     if floating is float:
         huge = abs_(x) > <float>1e18
-        s = <float>5.421010862427522e-20 if huge else <float>1.0
-        si = <float>1.8446744073709552e19 if huge else <float>1.0
+        # |x| < 2^-60, b < 2^-120: scaled by 2^100 (subnormal x included)
+        tiny = abs_(x) < <float>8.673617379884035e-19 and b < <float>7.52316384526264e-37
+        s = <float>5.421010862427522e-20 if huge else (<float>1.2676506002282294e30 if tiny else <float>1.0)
+        si = <float>1.8446744073709552e19 if huge else (<float>7.888609052210118e-31 if tiny else <float>1.0)
     else:
         huge = abs_(x) > 1e150
-        s = 2.4099198651028841e-181 if huge else 1.0        # 2^-600
-        si = 4.1495155688809929e180 if huge else 1.0        # 2^600
+        tiny = abs_(x) < 3.054936363499605e-151 and b < 9.332636185032189e-302  # 2^-500, 2^-1000
+        s = 2.4099198651028841e-181 if huge else (4.1495155688809929e180 if tiny else 1.0)
+        si = 4.1495155688809929e180 if huge else (2.4099198651028841e-181 if tiny else 1.0)
     cdef floating xs = x * s
-    return sqrt_(xs * xs + b * (s * s)) * si
+    return sqrt_(xs * xs + (b * s) * s) * si       # (b s) s: s*s would overflow for float
 
 cdef inline floating squareplus_fwd(floating x, floating b) noexcept nogil:
     cdef floating r = _sqp_root(x, b)
-    # halves first: x + r and r - x overflow for |x| near the largest float
-    return (x * <floating>0.5 + r * <floating>0.5 if x >= 0
-            else (b * <floating>0.25) / (r * <floating>0.5 - x * <floating>0.5))
+    # halves first where x + r could overflow; not below (halving a subnormal rounds)
+    # b = 0, x < 0: the limit 0 (the quotient is 0/0 once x^2 underflows); nan stays nan
+    cdef floating big = <floating>(1e18 if floating is float else 1e150)
+    return (((x + r) * <floating>0.5 if x < big else x * <floating>0.5 + r * <floating>0.5) if x >= 0
+            else ((b * <floating>0.25) / (r * <floating>0.5 - x * <floating>0.5) if b > 0
+                  else (<floating>0.0 if x < 0 else x)))
 
 # (1 + x / r) / 2 for x >= 0; b / (2 r (r - x)) for x < 0.
 cdef inline floating squareplus_bwd_x(floating g, floating x, floating b) noexcept nogil:
     cdef floating r = _sqp_root(x, b)
-    cdef floating q = x / r if x < <floating>INFINITY else <floating>1.0
-    return g * ((<floating>1.0 + q) * <floating>0.5 if x >= 0
-                else ((b * <floating>0.25) / r) / (r * <floating>0.5 - x * <floating>0.5))
+    # r = 0 only at x = 0 with b = 0 (then relu's kink): the mean slope 1/2 there
+    cdef floating q = (x / r if r > 0 else <floating>0.0) if x < <floating>INFINITY else <floating>1.0
+    return (g * ((<floating>1.0 + q) * <floating>0.5) if x >= 0
+            else (g * (((b * <floating>0.25) / r) / (r * <floating>0.5 - x * <floating>0.5)) if b > 0
+                  else (<floating>0.0 if x < 0 else x)))
 # --- end cat1 ---
