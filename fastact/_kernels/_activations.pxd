@@ -595,12 +595,12 @@ cdef inline floating _sqp_root(floating x, floating b) noexcept nogil:
     if floating is float:
         huge = abs_(x) > <float>1e18
         # |x| < 2^-60, b < 2^-120: scaled by 2^100 (subnormal x included)
-        tiny = abs_(x) < <float>8.673617379884035e-19 and b < <float>7.52316384526264e-37
+        tiny = (abs_(x) < <float>8.673617379884035e-19) & (b < <float>7.52316384526264e-37)
         s = <float>5.421010862427522e-20 if huge else (<float>1.2676506002282294e30 if tiny else <float>1.0)
         si = <float>1.8446744073709552e19 if huge else (<float>7.888609052210118e-31 if tiny else <float>1.0)
     else:
         huge = abs_(x) > 1e150
-        tiny = abs_(x) < 3.054936363499605e-151 and b < 9.332636185032189e-302  # 2^-500, 2^-1000
+        tiny = (abs_(x) < 3.054936363499605e-151) & (b < 9.332636185032189e-302)  # 2^-500, 2^-1000
         s = 2.4099198651028841e-181 if huge else (4.1495155688809929e180 if tiny else 1.0)
         si = 4.1495155688809929e180 if huge else (2.4099198651028841e-181 if tiny else 1.0)
     cdef floating xs = x * s
