@@ -309,17 +309,13 @@ def axis_x_backward(rec: Activation, op: int, g, x, axis, out, params):
 # ------------------------------------------------------- prelu and rrelu --
 
 def _prelu_setup(fname, x, weight, out, g=None):
-    xa, xdt = _as_array(fname, "x", x)
+    if g is None:
+        xa, rdtype = _as_array(fname, "x", x)
+    else:
+        ga, xa, rdtype = _grad_pair(fname, g, "x", x, None)   # out is checked below
     if weight is None:
         raise TypeError(f"{fname}: weight is required")
-    wa, wdt = _as_array(fname, "weight", weight)
-    rdtype = xdt
-    if g is not None:
-        ga, gdt = _as_array(fname, "grad", g)
-        if ga.shape != xa.shape:
-            raise ValueError(f"{fname}: grad has shape {ga.shape} but x has shape {xa.shape}; "
-                             f"they must be equal")
-        rdtype = np.result_type(gdt, xdt)
+    wa, _ = _as_array(fname, "weight", weight)
     channels = xa.shape[1] if xa.ndim >= 2 else 1
     if wa.size != 1 and wa.size != channels:
         raise ValueError(f"{fname}: weight has {wa.size} entries; expected 1 or {channels}, the "

@@ -109,6 +109,7 @@ def _source(rec: Activation, kid: int) -> str:
         op_fwd, op_bwd = _SOFTMAX_OPS[rec.name]
         return _SOFTMAX.format(name=rec.name, op_fwd=op_fwd, op_bwd=op_bwd)
     names = [p.name for p in rec.params]
+    param_dict = "{" + ", ".join(f"{n!r}: {n}" for n in names) + "}"
     sig = "".join(f"{p.name}, " if p.required else f"{p.name}={p.default!r}, " for p in rec.params)
     if rec.variants:
         # a string parameter choosing the kernel: _VK maps its values to kernel ids
@@ -126,7 +127,7 @@ def _source(rec: Activation, kid: int) -> str:
         for i, p in enumerate(rec.params))
     checks += "".join(
         f"if not ({cond}):\n        raise _api.constraint_error(FNAME, {pname!r}, {why!r}, "
-        f"{{{', '.join(f'{n!r}: {n}' for n in names)}}})\n    "
+        f"{param_dict})\n    "
         for cond, pname, why in rec.constraints)
     checks += vcheck
     if rec.kind == "prelu":
@@ -135,18 +136,17 @@ def _source(rec: Activation, kid: int) -> str:
         return _RRELU.format(
             name=rec.name, checks=checks.replace("FNAME", repr(rec.name)),
             checks_b=checks.replace("FNAME", repr(rec.name + "_backward")),
-            sig_params="".join(f"{p.name}={p.default!r}, " for p in rec.params),
+            sig_params=sig,
             args_tuple_paren="(" + "".join(f"{n}, " for n in names) + ")",
-            param_dict="{" + ", ".join(f"{n!r}: {n}" for n in names) + "}")
+            param_dict=param_dict)
     if rec.kind == "axis_x":
         op_fwd, op_bwd = _AXIS_X_OPS[rec.name]
         return _AXIS_X.format(
             name=rec.name, op_fwd=op_fwd, op_bwd=op_bwd,
             checks=checks.replace("FNAME", repr(rec.name)),
             checks_b=checks.replace("FNAME", repr(rec.name + "_backward")),
-            sig_params="".join(f"{p.name}, " if p.required else f"{p.name}={p.default!r}, "
-                               for p in rec.params),
-            param_dict="{" + ", ".join(f"{n!r}: {n}" for n in names) + "}")
+            sig_params=sig,
+            param_dict=param_dict)
     y_ok = "True"
     if "y" not in rec.backward_from:
         y_ok = "False"
@@ -159,7 +159,7 @@ def _source(rec: Activation, kid: int) -> str:
         args="".join(f", {n}" for n in names),
         args_tuple="".join(f"{n}, " for n in names),
         x_ok="True" if "x" in rec.backward_from else "False", y_ok=y_ok,
-        param_dict="{" + ", ".join(f"{n!r}: {n}" for n in names) + "}")
+        param_dict=param_dict)
 
 
 def _doc(rec: Activation, backward: bool) -> str:

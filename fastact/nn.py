@@ -83,12 +83,6 @@ class Layer:
     def __call__(self, x):
         return self.forward(x)
 
-    def forward(self, x):                                    # pragma: no cover - abstract
-        raise NotImplementedError
-
-    def backward(self, grad):                                # pragma: no cover - abstract
-        raise NotImplementedError
-
     def clear(self):
         """Drop the array kept by forward."""
         self._saved = None
@@ -350,16 +344,13 @@ class PReLU(Layer):
     ``weight`` has ``num_parameters`` entries (1: one slope for all; else one
     per channel, axis 1 of the input, PyTorch's rule), initialised to
     ``init``.  ``backward`` returns dL/dx and sets ``weight_grad`` (dL/dweight,
-    replaced, not accumulated).  Needs ``fastact.prelu``.
+    replaced, not accumulated).
     """
 
     name = "prelu"
     record = _fa.activations().get("prelu")
 
     def __init__(self, num_parameters=1, init=0.25, dtype=np.float32):
-        if not hasattr(_fa, "prelu"):
-            raise NotImplementedError("fastact.nn.PReLU needs fastact.prelu, which this "
-                                      "fastact version lacks")
         if int(num_parameters) != num_parameters or num_parameters < 1:
             raise ValueError(f"PReLU: num_parameters must be a positive int, got {num_parameters!r}")
         self.num_parameters = int(num_parameters)
@@ -382,10 +373,7 @@ class PReLU(Layer):
         return f"num_parameters={self.num_parameters}"
 
 
-if "prelu" in LAYERS:           # the hand-written class wins over a generated one
-    del LAYERS["prelu"]
-if hasattr(_fa, "prelu"):
-    LAYERS["prelu"] = PReLU
+LAYERS["prelu"] = PReLU         # the hand-written class, with its weight
 
 __all__ = ["Layer", "ActivationLayer", "AxisLayer", "AxisXLayer", "RReLULayer", "LAYERS", "SKIPPED", "class_name"] + sorted(
     c.__name__ for c in LAYERS.values())
