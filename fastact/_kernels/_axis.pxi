@@ -9,23 +9,125 @@
 DEF LANES = 16
 DEF COLS = 64
 
-cdef inline floating _row_max(const floating* x, Py_ssize_t k) noexcept nogil:
+# The row reductions (inner == 1) add into 16 double lanes held in registers:
+# gcc keeps a Cython `double acc[16]` in memory, and every iteration then
+# waits on a store-to-load round trip (measured: softmax float32 spent 40% of
+# its time there).  GCC/Clang vector types give the registers, with IEEE
+# arithmetic in the written order (no reassociation); other compilers get
+# the same lanes as plain loops.  n is a multiple of 16 here.
+cdef extern from *:
+    """
+    #include <string.h>
+    #if defined(__GNUC__) || defined(__clang__)
+    typedef double fa_v8d __attribute__((vector_size(64)));
+    typedef float fa_v8f __attribute__((vector_size(32)));
+    #define FA_LOAD_f32(v, p) do { fa_v8f f_; memcpy(&f_, (p), 32); v = __builtin_convertvector(f_, fa_v8d); } while (0)
+    #define FA_LOAD_f64(v, p) memcpy(&v, (p), 64)
+    /* TwoSum: s + c += v with the rounding error of s + v kept in c */
+    #define FA_TWOSUM(s, c, v) do { fa_v8d t_ = s + v; fa_v8d b_ = t_ - s; \
+        c += (s - (t_ - b_)) + (v - b_); s = t_; } while (0)
+    #define FA_LANES(T, NAME, STEP) \
+    static inline void NAME(const T* a, const T* b, Py_ssize_t n, double* acc, double* comp) { \
+        fa_v8d s0, s1, c0, c1, v0, v1, w0, w1; Py_ssize_t j; \
+        memcpy(&s0, acc, 64); memcpy(&s1, acc + 8, 64); \
+        memcpy(&c0, comp, 64); memcpy(&c1, comp + 8, 64); \
+        for (j = 0; j < n; j += 16) { STEP } \
+        memcpy(acc, &s0, 64); memcpy(acc + 8, &s1, 64); \
+        memcpy(comp, &c0, 64); memcpy(comp + 8, &c1, 64); \
+        (void)b; (void)w0; (void)w1; }
+    #else
+    #define FA_LANES(T, NAME, STEP) \
+    static inline void NAME(const T* a, const T* b, Py_ssize_t n, double* acc, double* comp) { \
+        Py_ssize_t j, l; double v, w; for (j = 0; j < n; j += 16) for (l = 0; l < 16; l++) { STEP } }
+    #endif
+    #if defined(__GNUC__) || defined(__clang__)
+    #define FA_SUM(T) FA_LOAD_##T(v0, a + j); FA_LOAD_##T(v1, a + j + 8); s0 += v0; s1 += v1;
+    #define FA_SUMC(T) FA_LOAD_##T(v0, a + j); FA_LOAD_##T(v1, a + j + 8); \
+        FA_TWOSUM(s0, c0, v0); FA_TWOSUM(s1, c1, v1);
+    #define FA_DOT(T) FA_LOAD_##T(v0, a + j); FA_LOAD_##T(v1, a + j + 8); \
+        FA_LOAD_##T(w0, b + j); FA_LOAD_##T(w1, b + j + 8); s0 += v0 * w0; s1 += v1 * w1;
+    #else
+    #define FA_SUM(T) acc[l] += (double)a[j + l];
+    #define FA_SUMC(T) v = (double)a[j + l]; w = acc[l] + v; \
+        comp[l] += (acc[l] - (w - (w - acc[l]))) + (v - (w - acc[l])); acc[l] = w;
+    #define FA_DOT(T) acc[l] += (double)a[j + l] * (double)b[j + l];
+    #endif
+    FA_LANES(float, fa_lanes_sum_f32, FA_SUM(f32))
+    FA_LANES(double, fa_lanes_sum_f64, FA_SUM(f64))
+    FA_LANES(float, fa_lanes_sumc_f32, FA_SUMC(f32))
+    FA_LANES(double, fa_lanes_sumc_f64, FA_SUMC(f64))
+    FA_LANES(float, fa_lanes_dot_f32, FA_DOT(f32))
+    FA_LANES(double, fa_lanes_dot_f64, FA_DOT(f64))
+    """
+    void fa_lanes_sum_f32(const float*, const float*, Py_ssize_t, double*, double*) noexcept nogil
+    void fa_lanes_sum_f64(const double*, const double*, Py_ssize_t, double*, double*) noexcept nogil
+    void fa_lanes_sumc_f32(const float*, const float*, Py_ssize_t, double*, double*) noexcept nogil
+    void fa_lanes_sumc_f64(const double*, const double*, Py_ssize_t, double*, double*) noexcept nogil
+    void fa_lanes_dot_f32(const float*, const float*, Py_ssize_t, double*, double*) noexcept nogil
+    void fa_lanes_dot_f64(const double*, const double*, Py_ssize_t, double*, double*) noexcept nogil
+
+DEF SUM = 0
+DEF SUMC = 1
+DEF DOT = 2
+
+
+cdef inline void _lanes(int how, const floating* a, const floating* b, Py_ssize_t n,
+                        double* acc, double* comp) noexcept nogil:
+    if floating is float:
+        if how == SUM:
+            fa_lanes_sum_f32(a, b, n, acc, comp)
+        elif how == SUMC:
+            fa_lanes_sumc_f32(a, b, n, acc, comp)
+        else:
+            fa_lanes_dot_f32(a, b, n, acc, comp)
+    else:
+        if how == SUM:
+            fa_lanes_sum_f64(a, b, n, acc, comp)
+        elif how == SUMC:
+            fa_lanes_sumc_f64(a, b, n, acc, comp)
+        else:
+            fa_lanes_dot_f64(a, b, n, acc, comp)
+
+
+cdef inline double _row_reduce(int how, const floating* a, const floating* b, Py_ssize_t k,
+                               double* c) noexcept nogil:
+    """sum a (SUM, SUMC: compensated) or sum a b (DOT) over a row, in 16 double
+    lanes, the lanes and the tail combined compensated: s + c[0]."""
+    cdef double acc[LANES]
+    cdef double comp[LANES]
+    cdef Py_ssize_t j, l, full = k - k % LANES
+    cdef double s = 0.0
+    c[0] = 0.0
+    for l in range(LANES):
+        acc[l] = 0.0
+        comp[l] = 0.0
+    _lanes(how, a, b, full, acc, comp)
+    for j in range(full, k):
+        _add_compensated(&s, c, <double>a[j] * (<double>b[j] if how == DOT else 1.0))
+    for l in range(LANES):
+        _add_compensated(&s, c, acc[l])
+        c[0] += comp[l]
+    return s
+
+
+cdef inline floating _row_max(const floating* x, Py_ssize_t k, bint neg) noexcept nogil:
     # The maximum of integer keys that order like the floats (sign-magnitude
     # turned into two's complement): an integer max reduction vectorizes,
     # a float one would need -ffinite-math-only.  A nan ends up either the
     # maximum or ignored; both make the row nan through exp(nan - m).
+    # neg: the maximum of -x (softmin), by flipping the sign bit first.
     cdef Py_ssize_t j
-    cdef int32_t b32, m32 = INT32_MIN
-    cdef int64_t b64, m64 = INT64_MIN
+    cdef int32_t b32, m32 = INT32_MIN, f32 = INT32_MIN if neg else 0
+    cdef int64_t b64, m64 = INT64_MIN, f64 = INT64_MIN if neg else 0
     if floating is float:
         for j in range(k):
-            b32 = f32_to_bits(x[j])
+            b32 = f32_to_bits(x[j]) ^ f32
             b32 = b32 ^ ((b32 >> 31) & 0x7fffffff)
             m32 = b32 if b32 > m32 else m32
         return f32_from_bits(m32 ^ ((m32 >> 31) & 0x7fffffff))
     else:
         for j in range(k):
-            b64 = f64_to_bits(x[j])
+            b64 = f64_to_bits(x[j]) ^ f64
             b64 = b64 ^ ((b64 >> 63) & INT64_MAX)
             m64 = b64 if b64 > m64 else m64
         return f64_from_bits(m64 ^ ((m64 >> 63) & INT64_MAX))
@@ -38,46 +140,6 @@ cdef inline void _add_compensated(double* s, double* c, double v) noexcept nogil
     cdef double bb = t - s[0]
     c[0] += (s[0] - (t - bb)) + (v - bb)
     s[0] = t
-
-
-cdef inline double _row_sum(const floating* x, Py_ssize_t k) noexcept nogil:
-    # float32 terms summed in double are exact to well within an ULP of the
-    # float32 result; float64 terms need the compensated sum.
-    cdef double acc[LANES]
-    cdef double comp[LANES]
-    cdef Py_ssize_t j, l, full = k - k % LANES
-    cdef double s = 0.0, c = 0.0
-    for l in range(LANES):
-        acc[l] = 0.0
-        comp[l] = 0.0
-    for j in range(0, full, LANES):
-        for l in range(LANES):
-            if floating is float:
-                acc[l] += x[j + l]
-            else:
-                _add_compensated(&acc[l], &comp[l], x[j + l])
-    for j in range(full, k):
-        _add_compensated(&s, &c, x[j])
-    for l in range(LANES):
-        _add_compensated(&s, &c, acc[l])
-        c += comp[l]
-    return s + c
-
-
-cdef inline double _row_dot(const floating* a, const floating* b, Py_ssize_t k) noexcept nogil:
-    cdef double acc[LANES]
-    cdef Py_ssize_t j, l, full = k - k % LANES
-    cdef double s = 0.0
-    for l in range(LANES):
-        acc[l] = 0.0
-    for j in range(0, full, LANES):
-        for l in range(LANES):
-            acc[l] += <double>a[j + l] * <double>b[j + l]
-    for j in range(full, k):
-        s += <double>a[j] * <double>b[j]
-    for l in range(LANES):
-        s += acc[l]
-    return s
 
 
 cdef inline floating _exp_diff(floating x, floating m) noexcept nogil:
@@ -93,30 +155,92 @@ cdef inline floating _exp_diff(floating x, floating m) noexcept nogil:
     cdef floating bb = d - x
     cdef floating t = (x - (d - bb)) + (-m - bb)
     t = t if t - t == 0 else <floating>0.0
-    cdef floating e = exp_(d)
-    return e + e * t
+    cdef floating e = exp_neg(d)        # d <= 0: m is the row maximum
+    return mul_add(e, t, e)
 
 
-cdef inline void _softmax_row(const floating* x, floating* y, Py_ssize_t k) noexcept nogil:
-    cdef floating m = _row_max(x, k)
+DEF BLOCK = 512
+
+cdef inline double _row_expsum(const floating* x, floating* y, Py_ssize_t k, floating m,
+                               floating sg, double* c, bint store, bint compensate) noexcept nogil:
+    """sum_j e^(sg x_j - m) as s + c[0].  The terms are formed a block at a
+    time (an elementwise loop that vectorizes) in y if `store` (softmax), else
+    in a stack block (log_softmax reads x again, and may run in place), and
+    added into the lanes of _row_reduce.  float32 terms summed in double are
+    exact to far below a float ULP; `compensate` keeps each lane's rounding
+    errors too (float64, and a log_softmax row whose sum is 1 + a tail below
+    double's ULP)."""
+    cdef floating scratch[BLOCK]
+    cdef double acc[LANES]
+    cdef double comp[LANES]
+    cdef floating* dst
+    cdef Py_ssize_t j, i, l, n, full
+    cdef double s = 0.0
+    c[0] = 0.0
+    for l in range(LANES):
+        acc[l] = 0.0
+        comp[l] = 0.0
+    for j in range(0, k, BLOCK):
+        n = k - j if k - j < BLOCK else BLOCK
+        dst = y + j if store else scratch
+        for i in range(n):
+            dst[i] = _exp_diff(sg * x[j + i], m)
+        full = n - n % LANES
+        _lanes(SUMC if compensate else SUM, dst, dst, full, acc, comp)
+        for i in range(full, n):
+            _add_compensated(&s, c, <double>dst[i])
+    for l in range(LANES):
+        _add_compensated(&s, c, acc[l])
+        c[0] += comp[l]
+    return s
+
+
+cdef inline floating _div_recip(floating y, floating s, floating r) noexcept nogil:
+    """y / s given r = 1/s: where the build has FMA, y r corrected once with the
+    exact remainder y - (y r) s, a multiply and two fmas where a vector
+    division costs several times more; within an ULP of y / s.  Without FMA
+    the remainder would not be exact: the division."""
+    cdef floating q
+    if HAS_FMA:
+        q = y * r
+        return mul_add(mul_add(-q, s, y), r, q)
+    return y / s
+
+
+# softmax(x) = e^(x - m) / sum e^(x - m), m the row maximum; neg: softmin,
+# the softmax of -x (negating is exact).
+cdef inline void _softmax_row(const floating* x, floating* y, Py_ssize_t k, bint neg) noexcept nogil:
+    cdef floating sg = <floating>-1.0 if neg else <floating>1.0
+    cdef floating m = _row_max(x, k, neg)
     cdef Py_ssize_t j
+    cdef double c, s = _row_expsum(x, y, k, m, sg, &c, True, floating is double)
     cdef double inv
-    cdef floating s
-    for j in range(k):
-        y[j] = _exp_diff(x[j], m)
+    cdef floating sf, sl, r, q
     if floating is float:
-        inv = 1.0 / _row_sum(y, k)
-        # y * (1/s) in double rounds once to float, as a float division would
-        for j in range(k):
-            y[j] = <float>(<double>y[j] * inv)
+        if HAS_FMA:
+            # y / (sh + sl), sh + sl the sum as two floats: y r corrected once
+            # with the remainder y - q sh - q sl (the first part exact by fma)
+            sf = <float>(s + c)
+            sl = <float>((s - <double>sf) + c)
+            r = <float>1.0 / sf
+            for j in range(k):
+                q = y[j] * r
+                y[j] = mul_add(mul_add(-q, sl, mul_add(-q, sf, y[j])), r, q)
+        else:
+            # y * (1/s) in double rounds once to float, as a float division would
+            inv = 1.0 / (s + c)
+            for j in range(k):
+                y[j] = <float>(<double>y[j] * inv)
     else:
-        s = _row_sum(y, k)
+        sf = s + c
+        r = 1.0 / sf
         for j in range(k):
-            y[j] = y[j] / s
+            y[j] = _div_recip(y[j], sf, r)
 
 
 cdef inline void _softmax_cols(const floating* x, floating* y, Py_ssize_t k,
-                               Py_ssize_t inner, Py_ssize_t c0, Py_ssize_t nc) noexcept nogil:
+                               Py_ssize_t inner, Py_ssize_t c0, Py_ssize_t nc, bint neg) noexcept nogil:
+    cdef floating sg = <floating>-1.0 if neg else <floating>1.0
     cdef floating m[COLS]
     cdef double s[COLS]
     cdef double comp[COLS]
@@ -128,11 +252,11 @@ cdef inline void _softmax_cols(const floating* x, floating* y, Py_ssize_t k,
         comp[c] = 0.0
     for j in range(k):
         for c in range(nc):
-            v = x[j * inner + c0 + c]
+            v = sg * x[j * inner + c0 + c]
             m[c] = v if v > m[c] else m[c]
     for j in range(k):
         for c in range(nc):
-            v = _exp_diff(x[j * inner + c0 + c], m[c])
+            v = _exp_diff(sg * x[j * inner + c0 + c], m[c])
             y[j * inner + c0 + c] = v
             if floating is float:
                 s[c] += v
@@ -148,7 +272,8 @@ cdef inline void _softmax_cols(const floating* x, floating* y, Py_ssize_t k,
 cdef inline void _softmax_bwd_row(const floating* g, const floating* y, floating* out,
                                   Py_ssize_t k, bint neg) noexcept nogil:
     # neg (softmin): the negated result, y * (d - g).
-    cdef floating d = <floating>_row_dot(g, y, k)
+    cdef double c
+    cdef floating d = <floating>_row_reduce(DOT, g, y, k, &c)
     cdef Py_ssize_t j
     if neg:
         for j in range(k):
@@ -193,36 +318,14 @@ cdef inline double _log_sum(double s, double c) noexcept nogil:
     return log1p((s - 1.0) + c)
 
 
-cdef inline double _row_expsum(const floating* x, Py_ssize_t k, floating m, double* c) noexcept nogil:
-    """sum_j e^(x_j - m) as s + c[0], compensated in LANES independent lanes
-    (vectorizes; x is only read, so log_softmax works in place)."""
-    cdef double acc[LANES]
-    cdef double comp[LANES]
-    cdef Py_ssize_t j, l, full = k - k % LANES
-    cdef double s = 0.0
-    c[0] = 0.0
-    for l in range(LANES):
-        acc[l] = 0.0
-        comp[l] = 0.0
-    for j in range(0, full, LANES):
-        for l in range(LANES):
-            _add_compensated(&acc[l], &comp[l], <double>_exp_diff(x[j + l], m))
-    for j in range(full, k):
-        _add_compensated(&s, c, <double>_exp_diff(x[j], m))
-    for l in range(LANES):
-        _add_compensated(&s, c, acc[l])
-        c[0] += comp[l]
-    return s
-
-
 cdef inline void _log_softmax_row(const floating* x, floating* y, Py_ssize_t k) noexcept nogil:
     # y = (x - m) - log(sum e^(x - m)); for float32 the difference is taken in
     # double (exact), then rounded once.  The terms are summed compensated in
     # both precisions (the log1p form needs the tail below the 1).
-    cdef floating m = _row_max(x, k)
+    cdef floating m = _row_max(x, k, False)
     cdef double s, c, lse
     cdef Py_ssize_t j
-    s = _row_expsum(x, k, m, &c)
+    s = _row_expsum(x, <floating*>NULL, k, m, <floating>1.0, &c, False, True)
     lse = _log_sum(s, c)
     for j in range(k):
         y[j] = <floating>((<double>x[j] - <double>m) - lse)
@@ -257,20 +360,9 @@ cdef inline void _log_softmax_cols(const floating* x, floating* y, Py_ssize_t k,
 # g - e^y * sum(g): the gradient of log_softmax from its output.
 cdef inline void _log_softmax_bwd_row(const floating* g, const floating* y, floating* out,
                                       Py_ssize_t k) noexcept nogil:
-    # sum(g) in double lanes, as softmax's sum(g y) (_row_dot)
-    cdef double acc[LANES]
-    cdef Py_ssize_t j, l, full = k - k % LANES
-    cdef double t = 0.0
-    for l in range(LANES):
-        acc[l] = 0.0
-    for j in range(0, full, LANES):
-        for l in range(LANES):
-            acc[l] += <double>g[j + l]
-    for j in range(full, k):
-        t += <double>g[j]
-    for l in range(LANES):
-        t += acc[l]
-    cdef floating d = <floating>t
+    cdef double c
+    cdef floating d = <floating>_row_reduce(SUM, g, g, k, &c)
+    cdef Py_ssize_t j
     for j in range(k):
         out[j] = g[j] - exp_(y[j]) * d
 
@@ -292,16 +384,6 @@ cdef inline void _log_softmax_bwd_cols(const floating* g, const floating* y, flo
         for c in range(nc):
             q = j * inner + c0 + c
             out[q] = g[q] - exp_(y[q]) * d[c]
-
-
-# softmin(x) = softmax(-x): the row is negated into out (exact), then the
-# softmax runs in place there.
-cdef inline void _negate_row(const floating* x, floating* y, Py_ssize_t k, Py_ssize_t inner,
-                             Py_ssize_t c0, Py_ssize_t nc) noexcept nogil:
-    cdef Py_ssize_t j, c
-    for j in range(k):
-        for c in range(nc):
-            y[j * inner + c0 + c] = -x[j * inner + c0 + c]
 
 
 # ---- glu and maxout (ops 6-9): the output's axis is shorter than x's ----
@@ -422,13 +504,10 @@ cdef inline void _axis_item(int op, const floating* a, const floating* b, floati
     cdef Py_ssize_t nc = inner - c0 if inner - c0 < COLS else COLS
     cdef Py_ssize_t base = o * k * inner
     if op == 0 or op == 4:
-        if op == 4:
-            _negate_row(a + base, out + base, k, inner, c0, nc)
-            a = out
         if inner == 1:
-            _softmax_row(a + base, out + base, k)
+            _softmax_row(a + base, out + base, k, op == 4)
         else:
-            _softmax_cols(a + base, out + base, k, inner, c0, nc)
+            _softmax_cols(a + base, out + base, k, inner, c0, nc, op == 4)
     elif op == 1 or op == 5:
         if inner == 1:
             _softmax_bwd_row(a + base, b + base, out + base, k, op == 5)

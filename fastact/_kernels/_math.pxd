@@ -34,7 +34,9 @@ cdef extern from *:
     #ifdef __FMA__
     #define fa_fmaf(a, b, c) __builtin_fmaf((a), (b), (c))
     #define fa_fma(a, b, c) __builtin_fma((a), (b), (c))
+    #define FA_HAS_FMA 1
     #else
+    #define FA_HAS_FMA 0
     #define fa_fmaf(a, b, c) ((a) * (b) + (c))
     #define fa_fma(a, b, c) ((a) * (b) + (c))
     #endif
@@ -45,6 +47,7 @@ cdef extern from *:
     int64_t f64_to_bits "fa_f64_to_bits"(double) noexcept nogil
     float f32_pow2_of "fa_f32_pow2_of"(float) noexcept nogil
     double f64_pow2_of "fa_f64_pow2_of"(double) noexcept nogil
+    enum: HAS_FMA "FA_HAS_FMA"
     float fmaf_ "fa_fmaf"(float, float, float) noexcept nogil
     double fma_ "fa_fma"(double, double, double) noexcept nogil
     float copysignf(float, float) noexcept nogil
