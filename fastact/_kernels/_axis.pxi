@@ -9,55 +9,52 @@
 DEF LANES = 16
 DEF COLS = 64
 
-# The row reductions (inner == 1) add into 16 double lanes held in registers:
-# gcc keeps a Cython `double acc[16]` in memory, and every iteration then
-# waits on a store-to-load round trip (measured: softmax float32 spent 40% of
-# its time there).  GCC/Clang vector types give the registers, with IEEE
-# arithmetic in the written order (no reassociation); other compilers get
-# the same lanes as plain loops.  n is a multiple of 16 here.
+# The row reductions (inner == 1) add into independent double lanes, kept in
+# registers by writing them in C over local arrays: gcc keeps a Cython lane
+# array that is passed by address in memory, and every add then waits on a
+# store-to-load round trip (softmax float32 spent 40% of its time there).
+# Two registers' worth of lanes (16 with AVX-512, 8 with AVX, 4 with SSE2):
+# more spill on the narrower ISAs.  TwoSum is spelled out a step per
+# statement so that gcc vectorizes it.  n is a multiple of 16 here; the
+# lanes are the first FA_RL of the 16 the callers pass.
 cdef extern from *:
     """
-    #include <string.h>
-    #if defined(__GNUC__) || defined(__clang__)
-    typedef double fa_v8d __attribute__((vector_size(64)));
-    typedef float fa_v8f __attribute__((vector_size(32)));
-    #define FA_LOAD_f32(v, p) do { fa_v8f f_; memcpy(&f_, (p), 32); v = __builtin_convertvector(f_, fa_v8d); } while (0)
-    #define FA_LOAD_f64(v, p) memcpy(&v, (p), 64)
-    /* TwoSum: s + c += v with the rounding error of s + v kept in c */
-    #define FA_TWOSUM(s, c, v) do { fa_v8d t_ = s + v; fa_v8d b_ = t_ - s; \
-        c += (s - (t_ - b_)) + (v - b_); s = t_; } while (0)
-    #define FA_LANES(T, NAME, STEP) \
-    static inline void NAME(const T* a, const T* b, Py_ssize_t n, double* acc, double* comp) { \
-        fa_v8d s0, s1, c0, c1, v0, v1, w0, w1; Py_ssize_t j; \
-        memcpy(&s0, acc, 64); memcpy(&s1, acc + 8, 64); \
-        memcpy(&c0, comp, 64); memcpy(&c1, comp + 8, 64); \
-        for (j = 0; j < n; j += 16) { STEP } \
-        memcpy(acc, &s0, 64); memcpy(acc + 8, &s1, 64); \
-        memcpy(comp, &c0, 64); memcpy(comp + 8, &c1, 64); \
-        (void)b; (void)w0; (void)w1; }
+    #if defined(__AVX512F__)
+    #define FA_RL 16
+    #elif defined(__AVX__)
+    #define FA_RL 8
     #else
-    #define FA_LANES(T, NAME, STEP) \
-    static inline void NAME(const T* a, const T* b, Py_ssize_t n, double* acc, double* comp) { \
-        Py_ssize_t j, l; double v, w; for (j = 0; j < n; j += 16) for (l = 0; l < 16; l++) { STEP } }
+    #define FA_RL 4
     #endif
-    #if defined(__GNUC__) || defined(__clang__)
-    #define FA_SUM(T) FA_LOAD_##T(v0, a + j); FA_LOAD_##T(v1, a + j + 8); s0 += v0; s1 += v1;
-    #define FA_SUMC(T) FA_LOAD_##T(v0, a + j); FA_LOAD_##T(v1, a + j + 8); \
-        FA_TWOSUM(s0, c0, v0); FA_TWOSUM(s1, c1, v1);
-    #define FA_DOT(T) FA_LOAD_##T(v0, a + j); FA_LOAD_##T(v1, a + j + 8); \
-        FA_LOAD_##T(w0, b + j); FA_LOAD_##T(w1, b + j + 8); s0 += v0 * w0; s1 += v1 * w1;
+    /* not inlined: merged into its caller, gcc no longer vectorizes the lanes */
+    #if defined(_MSC_VER)
+    #define FA_NOINLINE __declspec(noinline)
     #else
-    #define FA_SUM(T) acc[l] += (double)a[j + l];
-    #define FA_SUMC(T) v = (double)a[j + l]; w = acc[l] + v; \
-        comp[l] += (acc[l] - (w - (w - acc[l]))) + (v - (w - acc[l])); acc[l] = w;
-    #define FA_DOT(T) acc[l] += (double)a[j + l] * (double)b[j + l];
+    #define FA_NOINLINE __attribute__((noinline))
     #endif
-    FA_LANES(float, fa_lanes_sum_f32, FA_SUM(f32))
-    FA_LANES(double, fa_lanes_sum_f64, FA_SUM(f64))
-    FA_LANES(float, fa_lanes_sumc_f32, FA_SUMC(f32))
-    FA_LANES(double, fa_lanes_sumc_f64, FA_SUMC(f64))
-    FA_LANES(float, fa_lanes_dot_f32, FA_DOT(f32))
-    FA_LANES(double, fa_lanes_dot_f64, FA_DOT(f64))
+    #define FA_LANES(T, NAME, LOAD, COMPENSATE) \
+    static FA_NOINLINE void NAME(const T* a, const T* b, Py_ssize_t n, double* acc, double* comp) { \
+        double s[FA_RL], c[FA_RL], v[FA_RL], t[FA_RL], bb[FA_RL]; Py_ssize_t j; int l; \
+        for (l = 0; l < FA_RL; l++) { s[l] = acc[l]; c[l] = comp[l]; } \
+        for (j = 0; j < n; j += FA_RL) { \
+            for (l = 0; l < FA_RL; l++) v[l] = LOAD; \
+            if (COMPENSATE) { \
+                for (l = 0; l < FA_RL; l++) t[l] = s[l] + v[l]; \
+                for (l = 0; l < FA_RL; l++) bb[l] = t[l] - s[l]; \
+                for (l = 0; l < FA_RL; l++) c[l] += (s[l] - (t[l] - bb[l])) + (v[l] - bb[l]); \
+                for (l = 0; l < FA_RL; l++) s[l] = t[l]; \
+            } else { \
+                for (l = 0; l < FA_RL; l++) s[l] += v[l]; \
+            } \
+        } \
+        for (l = 0; l < FA_RL; l++) { acc[l] = s[l]; comp[l] = c[l]; } \
+        (void)b; }
+    FA_LANES(float, fa_lanes_sum_f32, (double)a[j + l], 0)
+    FA_LANES(double, fa_lanes_sum_f64, a[j + l], 0)
+    FA_LANES(float, fa_lanes_sumc_f32, (double)a[j + l], 1)
+    FA_LANES(double, fa_lanes_sumc_f64, a[j + l], 1)
+    FA_LANES(float, fa_lanes_dot_f32, (double)a[j + l] * (double)b[j + l], 0)
+    FA_LANES(double, fa_lanes_dot_f64, a[j + l] * b[j + l], 0)
     """
     void fa_lanes_sum_f32(const float*, const float*, Py_ssize_t, double*, double*) noexcept nogil
     void fa_lanes_sum_f64(const double*, const double*, Py_ssize_t, double*, double*) noexcept nogil
@@ -319,16 +316,17 @@ cdef inline double _log_sum(double s, double c) noexcept nogil:
 
 
 cdef inline void _log_softmax_row(const floating* x, floating* y, Py_ssize_t k) noexcept nogil:
-    # y = (x - m) - log(sum e^(x - m)); for float32 the difference is taken in
-    # double (exact), then rounded once.  The terms are summed compensated in
+    # y = (x - m) - log(sum e^(x - m)).  The terms are summed compensated in
     # both precisions (the log1p form needs the tail below the 1).
     cdef floating m = _row_max(x, k, False)
-    cdef double s, c, lse
+    cdef double s, c
     cdef Py_ssize_t j
     s = _row_expsum(x, <floating*>NULL, k, m, <floating>1.0, &c, False, True)
-    lse = _log_sum(s, c)
+    cdef floating lf = <floating>_log_sum(s, c)
+    # x - m <= 0 and -lse <= 0 have one sign: nothing cancels, and the two
+    # roundings and lse's stay within 1.5 ULP of y
     for j in range(k):
-        y[j] = <floating>((<double>x[j] - <double>m) - lse)
+        y[j] = (x[j] - m) - lf
 
 
 cdef inline void _log_softmax_cols(const floating* x, floating* y, Py_ssize_t k,
