@@ -554,13 +554,18 @@ class _ThreadSetter:
         self("all")
 
 
-def interleaved(impls, set_threads, rounds=_ROUNDS, sample_s=_SAMPLE_S, number=None):
+def interleaved(impls, set_threads, rounds=None, sample_s=None, number=None):
     """Time {impl: (fn, threads)} round-robin.  Returns {impl: [s/call per round]}.
+
+    rounds and sample_s default to _ROUNDS and _SAMPLE_S (read at each call,
+    so that the tests can shorten them).
 
     Each implementation is warmed up, its calls per sample chosen so that a
     sample lasts about sample_s, then the rounds run with the starting
     implementation rotating each round.
     """
+    rounds = _ROUNDS if rounds is None else rounds
+    sample_s = _SAMPLE_S if sample_s is None else sample_s
     names = list(impls)
     numbers = {}
     for k in names:
@@ -743,7 +748,7 @@ def bench_scaling(set_threads, all_threads, n=1 << 24):
         f"fastact {all_threads} threads": (lambda: fa.sigmoid(x, out=out), "all"),
         "memcpy (np.copyto)": (lambda: np.copyto(out2, x), None),
     }
-    s = interleaved(impls, set_threads, rounds=_ROUNDS, sample_s=0.001)
+    s = interleaved(impls, set_threads, sample_s=0.001)
     best = {k: min(v) for k, v in s.items()}
     med = [float(np.median(v)) for v in s.values()]
     t1, tn, tm = best.values()
