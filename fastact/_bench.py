@@ -287,6 +287,12 @@ def _rows_shape(size):
     return (max(1, size // row), row)
 
 
+def _axis_x_shape(size):
+    """Rows of an even length (glu halves it; maxout's example pieces=2 divides it)."""
+    row = max(2, min(AXIS_ROW, size) // 2 * 2)
+    return (max(1, size // row), row)
+
+
 def _prelu_shape(size):
     c = min(PRELU_CHANNELS, size)
     length = max(1, min(PRELU_LEN, size // c))
@@ -320,7 +326,7 @@ class _Kind:
 KINDS = {
     "elementwise": _Kind(lambda size: (size,)),
     "softmax": _Kind(_rows_shape),
-    "axis_x": _Kind(_rows_shape),                  # output along the axis: extra["out_len"]
+    "axis_x": _Kind(_axis_x_shape),                # output along the axis: extra["out_len"]
     "prelu": _Kind(_prelu_shape, arrays=_prelu_arrays),
     "rrelu": _Kind(lambda size: (size,), modes=(("", {}), ("train", {"training": True})),
                    arrays=_rrelu_arrays),

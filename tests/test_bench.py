@@ -56,6 +56,8 @@ def test_shapes():
     assert glu.result_shape == glu.out_shape and glu_b.result_shape == glu_b.shape
     a, g = glu_b.inputs()
     assert a.shape == glu_b.shape and g.shape == glu_b.out_shape
+    for size in (1, 7, 1001):                 # any --size gives glu/maxout an even row
+        assert [c.shape[-1] % 2 for c in _bench.cases(["glu", "maxout"], size=size)] == [0] * 8
     mo = by["maxout-forward-float64"]
     assert mo.out_shape == (SIZE // 1024, 1024 // 2)
     pr = by["prelu-x-float32"]
