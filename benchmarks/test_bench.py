@@ -1,4 +1,5 @@
-"""Every activation x direction x dtype in the registry, NumPy vs fastact.
+"""Every activation (and variant: gelu[tanh], rrelu[train]) x direction x dtype
+in the registry, NumPy vs fastact: the cases of ``python -m fastact bench``.
 
 See conftest.py for how to run and read these.
 """
@@ -21,9 +22,10 @@ def test_activation(benchmark, case, impl, case_inputs):
         pytest.skip(f"no {impl} implementation for {case.group}")
     fn, _ = impls[impl]
     benchmark.group = case.group
-    benchmark.extra_info.update(kernel=case.name, direction=case.direction, impl=impl,
+    benchmark.extra_info.update(kernel=case.label, function=case.name, direction=case.direction, impl=impl,
                                 dtype=case.dtype, n=case.n, shape=list(case.shape),
                                 threads=1 if impl == "numpy" else THREADS)
     result = benchmark(fn)
-    if impl != "numpy":          # cheap sanity check: same shape and dtype as the input
-        assert result.shape == a.shape and result.dtype == a.dtype
+    if impl != "numpy":          # cheap sanity check: the result's shape, the input's dtype
+        first = result[0] if isinstance(result, tuple) else result   # prelu: (grad_x, grad_w)
+        assert first.shape == case.result_shape and first.dtype == a.dtype

@@ -1,7 +1,13 @@
 """``python -m fastact bench``: ns/element of fastact against NumPy and PyTorch.
 
-Every activation of the registry, in every direction the registry allows
-(forward, backward from x, backward from y), for each dtype, is timed as:
+Every activation of the registry and every variant of it (``gelu[tanh]``
+for approximate="tanh"; ``rrelu`` in eval mode and ``rrelu[train]``, training
+with a fixed seed), in every direction the registry allows (forward, backward
+from x, backward from y), for each dtype, is timed; parameters are the
+registry's defaults, or the examples of required ones (threshold, maxout's
+pieces).  Shapes come from the record's kind (KINDS): elementwise on a flat
+array, softmax, glu and maxout along the last axis of (rows, 1024), prelu on
+(N, C, L) with a weight of C slopes.  Implementations:
 
 - ``numpy``: the NumPy expression a user would write (``fastact._baseline``),
 - ``torch``: PyTorch's own CPU kernels on one thread (``torch.set_num_threads(1)``),
@@ -54,10 +60,21 @@ TARGET_TRANSCENDENTAL, TARGET_CHEAP = 3.0, 2.0
 TARGET_SCALING, TARGET_MEMCPY = 1.7, 1.3
 TARGET_OVERHEAD = 2.0
 
-# Rows where the NumPy expression is one SIMD ufunc of NumPy itself (np.tanh
-# is vectorized in NumPy 2): the target there is parity, "never slower than
-# np.tanh", not 3x.
-PARITY_ROWS = {("tanh", "forward"): "np.tanh"}
+# Rows where the NumPy expression is one SIMD pass of NumPy itself: the target
+# there is parity ("never slower than np.tanh"), not 3x or 2x.  Measured with
+# NumPy 2.4 on x86-64 (AVX-512), 2**20 elements, ns/element against a copy of
+# the same array (x.copy(): 0.09 float32, 0.23 float64):
+# - np.tanh: vectorized (SIMD) in NumPy 2: 0.36 float32, 1.68 float64.
+# - np.clip(x, lo, hi) with both bounds (relu6, hardtanh forward): NumPy's own
+#   SIMD clip loop, 0.11 float32, 0.23-0.26 float64, i.e. a copy's time.
+# Not parity: relu's np.maximum(x, 0): a ufunc, but its loop for an array and
+# a scalar is not the SIMD one (0.38 float32, 0.46 float64: 4x and 2x a copy;
+# np.maximum of two arrays runs at 0.16), so relu keeps the cheap target 2x.
+PARITY_ROWS = {
+    ("tanh", "forward"): "np.tanh",
+    ("relu6", "forward"): "np.clip",
+    ("hardtanh", "forward"): "np.clip",
+}
 
 # Many short samples: on a noisy (virtual) machine the minimum over many
 # rounds is the estimate least disturbed by other tenants.  Short samples
@@ -135,17 +152,87 @@ def _torch_table(torch):
             "x": lambda x, g, p: aten.softplus_backward(g, x, p["beta"], p["threshold"]),
         },
         # --- end cat1 ---
+        "gelu[tanh]": {
+            "forward": lambda x, g, p: F.gelu(x, approximate="tanh"),
+            "x": lambda x, g, p: aten.gelu_backward(g, x, approximate="tanh"),
+        },
         "softmax": {
             "forward": lambda x, g, p: torch.softmax(x, p.get("axis", -1)),
             "y": lambda y, g, p: torch._softmax_backward_data(g, y, p.get("axis", -1), y.dtype),
         },
+        "log_softmax": {
+            "forward": lambda x, g, p: F.log_softmax(x, p.get("axis", -1)),
+            "y": lambda y, g, p: torch._log_softmax_backward_data(g, y, p.get("axis", -1), y.dtype),
+        },
+        # softmin is composite in torch (softmax of -x): no backward kernel of its own
+        "softmin": {"forward": lambda x, g, p: F.softmin(x, p.get("axis", -1))},
+        # --- along an axis, with weights, random (maxout: none in torch) ---
+        "glu": {
+            "forward": lambda x, g, p: F.glu(x, p.get("axis", -1)),
+            "x": lambda x, g, p: aten.glu_backward(g, x, p.get("axis", -1)),
+        },
+        "prelu": {
+            "forward": lambda x, g, p: F.prelu(x, p["weight"]),
+            "x": lambda x, g, p: _torch_prelu_backward(aten, g, x, p["weight"]),
+        },
+        # eval mode: autograd's rrelu_with_noise_backward dispatches to leaky_relu_backward
+        "rrelu": {
+            "forward": lambda x, g, p: F.rrelu(x, p["lower"], p["upper"], training=False),
+            "x": lambda x, g, p: aten.leaky_relu_backward(g, x, (p["lower"] + p["upper"]) / 2, False),
+        },
+        "rrelu[train]": {
+            "forward": lambda x, g, p: F.rrelu(x, p["lower"], p["upper"], training=True),
+            "x": lambda x, g, p: aten.rrelu_with_noise_backward(g, x, p["noise"], p["lower"],
+                                                                p["upper"], True, False),
+        },
+        # --- piecewise-linear catalogue ---
+        "relu6": {
+            "forward": lambda x, g, p: F.relu6(x),
+            "x": lambda x, g, p: aten.hardtanh_backward(g, x, 0.0, 6.0),
+        },
+        "hardsigmoid": {
+            "forward": lambda x, g, p: F.hardsigmoid(x),
+            "x": lambda x, g, p: aten.hardsigmoid_backward(g, x),
+        },
+        "hardswish": {
+            "forward": lambda x, g, p: F.hardswish(x),
+            "x": lambda x, g, p: aten.hardswish_backward(g, x),
+        },
+        "hardtanh": {
+            "forward": lambda x, g, p: F.hardtanh(x, p["min_val"], p["max_val"]),
+            "x": lambda x, g, p: aten.hardtanh_backward(g, x, p["min_val"], p["max_val"]),
+        },
+        "softshrink": {
+            "forward": lambda x, g, p: F.softshrink(x, p["lambd"]),
+            "x": lambda x, g, p: aten.softshrink_backward(g, x, p["lambd"]),
+        },
+        "hardshrink": {
+            "forward": lambda x, g, p: F.hardshrink(x, p["lambd"]),
+            "x": lambda x, g, p: aten.hardshrink_backward(g, x, p["lambd"]),
+        },
+        "threshold": {
+            "forward": lambda x, g, p: F.threshold(x, p["threshold"], p["value"]),
+            "x": lambda x, g, p: aten.threshold_backward(g, x, p["threshold"]),
+        },
     }
+
+
+def _torch_prelu_backward(aten, g, x, weight):
+    """What torch's autograd runs for F.prelu: weight viewed as (C, 1, ...), then
+    _prelu_kernel_backward, whose grad_weight has x's shape, then its sum."""
+    w = weight.view((-1,) + (1,) * (x.dim() - 2)) if x.dim() >= 2 and weight.numel() > 1 else weight
+    gx, gw = aten._prelu_kernel_backward(g, x, w)
+    return gx, gw.sum_to_size(w.shape).view(weight.shape)
 
 
 TORCH_NOTES = {
     ("sigmoid", "x"): "torch.sigmoid then sigmoid_backward (torch's backward needs y)",
     ("tanh", "x"): "torch.tanh then tanh_backward (torch's backward needs y)",
     ("logsigmoid", "x"): "log_sigmoid_forward (for its buffer) then log_sigmoid_backward",
+    ("softmin", "forward"): "F.softmin: torch negates x then runs softmax (composite)",
+    ("prelu", "x"): ("_prelu_kernel_backward then a sum of its grad_weight (x's shape) over "
+                     "all but the channel axis, as torch's autograd"),
+    ("rrelu[train]", "forward"): "F.rrelu draws from torch's generator (other numbers)",
 }
 
 _torch_cache = {}
@@ -186,9 +273,75 @@ def is_transcendental(rec, direction) -> bool:
     return bool(_TRANSCENDENTAL.search(_formula_for(rec, direction)))
 
 
+# How each kind of record is benchmarked: the shape of x for a size, the
+# modes timed beyond the registry's variants (label suffix, extra params),
+# and the array arguments built from x (prelu's weight, rrelu's noise).
+AXIS_ROW = SOFTMAX_ROW        # softmax, glu, maxout: along the last axis of (rows, AXIS_ROW)
+PRELU_CHANNELS = 64           # prelu: x of shape (N, C, L), a weight of C slopes
+PRELU_LEN = 1024
+RRELU_SEED = 0                # rrelu[train]: rng= of the forward, same seed every call
+
+
+def _rows_shape(size):
+    row = min(AXIS_ROW, size)
+    return (max(1, size // row), row)
+
+
+def _axis_x_shape(size):
+    """Rows of an even length (glu halves it; maxout's example pieces=2 divides it)."""
+    row = max(2, min(AXIS_ROW, size) // 2 * 2)
+    return (max(1, size // row), row)
+
+
+def _prelu_shape(size):
+    c = min(PRELU_CHANNELS, size)
+    length = max(1, min(PRELU_LEN, size // c))
+    return (max(1, size // (c * length)), c, length)
+
+
+def _prelu_arrays(case, x):
+    c = x.shape[1] if x.ndim >= 2 else 1
+    # distinct slopes per channel (around the example 0.25), so a wrong channel shows
+    return {"weight": np.linspace(0.05, 0.45, c).astype(case.dtype)}
+
+
+def _rrelu_arrays(case, x):
+    if not case.params.get("training"):
+        return {}
+    if case.direction == "forward":
+        return {"rng": RRELU_SEED}
+    p = case.params
+    _, noise = fa.rrelu(x, p["lower"], p["upper"], training=True, rng=RRELU_SEED,
+                        return_noise=True)
+    return {"noise": noise}
+
+
+@dataclass(frozen=True)
+class _Kind:
+    shape: object                                 # size -> shape of x
+    modes: tuple = (("", {}),)
+    arrays: object = None                         # (case, x) -> {argument: value}
+
+
+KINDS = {
+    "elementwise": _Kind(lambda size: (size,)),
+    "softmax": _Kind(_rows_shape),
+    "axis_x": _Kind(_axis_x_shape),                # output along the axis: extra["out_len"]
+    "prelu": _Kind(_prelu_shape, arrays=_prelu_arrays),
+    "rrelu": _Kind(lambda size: (size,), modes=(("", {}), ("train", {"training": True})),
+                   arrays=_rrelu_arrays),
+}
+
+
 @dataclass
 class Case:
-    """One activation x direction x dtype at a given size."""
+    """One activation (variant) x direction x dtype at a given size.
+
+    name is the registry name (the fastact function called), label the row's
+    name: name itself, or name[variant] for a registry variant or a mode
+    (``gelu[tanh]``, ``rrelu[train]``); NUMPY, the torch table, PARITY_ROWS
+    and TORCH_NOTES are keyed by label.
+    """
 
     name: str
     direction: str
@@ -196,20 +349,37 @@ class Case:
     size: int
     rec: object
     params: dict = field(default_factory=dict)
+    label: str = ""
+
+    def __post_init__(self):
+        self.label = self.label or self.name
 
     @property
     def group(self):
-        return f"{self.name}-{self.direction}-{self.dtype}"
+        return f"{self.label}-{self.direction}-{self.dtype}"
 
     @property
     def shape(self):
-        if self.rec.kind == "softmax":
-            row = min(SOFTMAX_ROW, self.size)
-            return (max(1, self.size // row), row)
-        return (self.size,)
+        """The shape of x (and of y, and of the backward's result)."""
+        return KINDS[self.rec.kind].shape(self.size)
+
+    @property
+    def out_shape(self):
+        """The shape of the forward's output (shorter along the axis for glu, maxout)."""
+        shape = self.shape
+        if self.rec.kind != "axis_x":
+            return shape
+        k = shape[-1]
+        n = eval(self.rec.extra["out_len"], {"__builtins__": {}}, dict(self.params, k=k))
+        return shape[:-1] + (int(n),)
+
+    @property
+    def result_shape(self):
+        return self.out_shape if self.direction == "forward" else self.shape
 
     @property
     def n(self):
+        """Elements of x: the unit of ns/element in every direction."""
         return math.prod(self.shape)
 
     @property
@@ -218,50 +388,63 @@ class Case:
 
     @property
     def target_vs_numpy(self):
-        if (self.name, self.direction) in PARITY_ROWS:
+        if (self.label, self.direction) in PARITY_ROWS:
             return 1.0
         return TARGET_TRANSCENDENTAL if self.transcendental else TARGET_CHEAP
 
     def inputs(self, seed=0):
-        """(a, grad): a is x (forward, backward from x) or y = forward(x)."""
+        """(a, grad): a is x (forward, backward from x) or y = forward(x); grad has
+        the forward output's shape."""
         rng = np.random.default_rng(seed)
         dt = np.dtype(self.dtype)
         x = (rng.standard_normal(self.shape) * 3).astype(dt)
-        g = rng.standard_normal(self.shape).astype(dt)
+        g = rng.standard_normal(self.out_shape).astype(dt)
         if self.direction == "y":
-            base = NUMPY.get(self.name, {}).get("forward")
-            a = (base(x, None, self.params) if base is not None
-                 else getattr(fa, self.name)(x, **self.params))
+            base = NUMPY.get(self.label, {}).get("forward")
+            p = self.call_params(x)
+            a = (base(x, None, p) if base is not None
+                 else getattr(fa, self.name)(x, **p))
             a = np.ascontiguousarray(a, dtype=dt)
         else:
             a = x
         return a, g
 
-    def fastact_call(self, a, g, out=None):
-        """Call the fastact function of this case."""
+    def call_params(self, a):
+        """The keyword arguments of every implementation: the case's parameters
+        plus the arrays its kind needs (prelu's weight, rrelu[train]'s noise)."""
+        p = dict(self.params)
+        make = KINDS[self.rec.kind].arrays
+        if make is not None:
+            p.update(make(self, a))
+        return p
+
+    def fastact_call(self, a, g, p=None, out=None):
+        """Call the fastact function of this case (p: call_params(a), made if None)."""
+        p = self.call_params(a) if p is None else p
         if self.direction == "forward":
-            return getattr(fa, self.name)(a, **self.params, out=out)
+            return getattr(fa, self.name)(a, **p, out=out)
         bwd = getattr(fa, self.name + "_backward")
         if self.direction == "x":
-            return bwd(g, a, **self.params, out=out)
-        return bwd(g, y=a, **self.params, out=out)
+            return bwd(g, a, **p, out=out)
+        return bwd(g, y=a, **p, out=out)
 
     def callables(self, a, g, torch_enabled=True):
         """{impl: (zero-argument callable, threads or None)}; threads None = leave as is."""
-        out = np.empty_like(a)
-        p = self.params
+        out = np.empty(self.result_shape, dtype=a.dtype)
+        p = self.call_params(a)
         impls = {}
-        base = NUMPY.get(self.name, {}).get(self.direction)
+        base = NUMPY.get(self.label, {}).get(self.direction)
         if base is not None:
             impls["numpy"] = (lambda: base(a, g, p), None)
         torch, table = get_torch(torch_enabled)
-        tfn = table.get(self.name, {}).get(self.direction)
+        tfn = table.get(self.label, {}).get(self.direction)
         if torch is not None and tfn is not None:
             ta, tg = torch.from_numpy(a), torch.from_numpy(g)
-            impls["torch"] = (lambda: tfn(ta, tg, p), "torch")
-        impls["fastact"] = (lambda: self.fastact_call(a, g), 1)
-        impls["fastact_out"] = (lambda: self.fastact_call(a, g, out=out), 1)
-        impls["fastact_mt"] = (lambda: self.fastact_call(a, g, out=out), "all")
+            tp = {k: torch.from_numpy(v) if isinstance(v, np.ndarray) else v for k, v in p.items()}
+            impls["torch"] = (lambda: tfn(ta, tg, tp), "torch")
+        impls["fastact"] = (lambda: self.fastact_call(a, g, p), 1)
+        impls["fastact_out"] = (lambda: self.fastact_call(a, g, p, out=out), 1)
+        impls["fastact_mt"] = (lambda: self.fastact_call(a, g, p, out=out), "all")
         return impls
 
 
@@ -283,44 +466,58 @@ def pytest_settings():
     return n, (fa.get_num_threads() if t == "all" else int(t))
 
 
-def cases(names=None, dtypes=("float32", "float64"), size=1 << 20, skipped=None):
-    """Every (activation, direction, dtype) the registry allows, in registry order.
+def _variants(rec):
+    """(label, params) of every variant and mode of a record, the default first."""
+    base = [(rec.name, {})]
+    if rec.variants:
+        pname, choices = rec.variants
+        base += [(f"{rec.name}[{value}]", {pname: value}) for value, _ in choices[1:]]
+    out = []
+    for label, vp in base:
+        for suffix, mp in KINDS[rec.kind].modes:
+            out.append((f"{label}[{suffix}]" if suffix else label, {**vp, **mp}))
+    return out
 
-    names: None for all, else registry names (unknown ones raise ValueError).
-    skipped: optional list that receives (name, reason) for activations left out.
+
+def labels():
+    """Every row label the bench knows, in registry order (gelu, gelu[tanh], ...)."""
+    return [label for rec in fa.activations().values() for label, _ in _variants(rec)]
+
+
+def cases(names=None, dtypes=("float32", "float64"), size=1 << 20, skipped=None):
+    """Every (activation or variant, direction, dtype) the registry allows, in registry order.
+
+    names: None for all, else registry names (all of a record's variants) or
+    row labels such as "gelu[tanh]" (that variant only); unknown ones raise
+    ValueError.  skipped: optional list that receives (name, reason) for
+    activations left out (none today: every kind is in KINDS).
     """
     reg = fa.activations()
     if names:
-        unknown = [n for n in names if n not in reg]
+        known = set(reg) | set(labels())
+        unknown = [n for n in names if n not in known]
         if unknown:
             raise ValueError(f"unknown activation(s) {', '.join(unknown)}; "
-                             f"known: {', '.join(reg)}")
+                             f"known: {', '.join(labels())}")
     out = []
     for name, rec in reg.items():
-        if names and name not in names:
-            continue
-        if rec.kind not in ("elementwise", "softmax"):
-            if skipped is not None:
+        if rec.kind not in KINDS:
+            if skipped is not None and (not names or name in names):
                 skipped.append((name, f"kind {rec.kind!r} not benchmarked"))
             continue
-        params = {}
-        for prm in rec.params:
-            if not isinstance(prm.default, (int, float)):
-                params = None
-                break
-            params[prm.name] = prm.default
-        if params is None:
-            if skipped is not None:
-                skipped.append((name, "a parameter has no default"))
-            continue
-        if rec.kind == "softmax":
+        params = dict(rec.examples)               # defaults, or the examples of REQUIRED ones
+        if rec.kind in ("softmax", "axis_x"):
             params["axis"] = -1
-        dirs = ["forward"] + [d for d in ("x", "y") if d in rec.backward_from]
-        if "y" in dirs and not _y_allowed(rec, params):
-            dirs.remove("y")
-        for direction in dirs:
-            for dt in dtypes:
-                out.append(Case(name, direction, dt, size, rec, dict(params)))
+        for label, extra in _variants(rec):
+            if names and name not in names and label not in names:
+                continue
+            p = {**params, **extra}
+            dirs = ["forward"] + [d for d in ("x", "y") if d in rec.backward_from]
+            if "y" in dirs and not _y_allowed(rec, p):
+                dirs.remove("y")
+            for direction in dirs:
+                for dt in dtypes:
+                    out.append(Case(name, direction, dt, size, rec, dict(p), label))
     return out
 
 
@@ -363,13 +560,18 @@ class _ThreadSetter:
         self("all")
 
 
-def interleaved(impls, set_threads, rounds=_ROUNDS, sample_s=_SAMPLE_S, number=None):
+def interleaved(impls, set_threads, rounds=None, sample_s=None, number=None):
     """Time {impl: (fn, threads)} round-robin.  Returns {impl: [s/call per round]}.
+
+    rounds and sample_s default to _ROUNDS and _SAMPLE_S (read at each call,
+    so that the tests can shorten them).
 
     Each implementation is warmed up, its calls per sample chosen so that a
     sample lasts about sample_s, then the rounds run with the starting
     implementation rotating each round.
     """
+    rounds = _ROUNDS if rounds is None else rounds
+    sample_s = _SAMPLE_S if sample_s is None else sample_s
     names = list(impls)
     numbers = {}
     for k in names:
@@ -407,14 +609,32 @@ def interleaved(impls, set_threads, rounds=_ROUNDS, sample_s=_SAMPLE_S, number=N
     return samples
 
 
-def _check_close(case, a, g, torch_enabled):
-    """Compare fastact with the NumPy expression once; a message if they differ."""
-    base = NUMPY.get(case.name, {}).get(case.direction)
+def _check_close(case, a, g, torch_enabled=None):
+    """Compare fastact with the NumPy expression once; a message if they differ.
+
+    A backward returning several arrays (prelu's grad_x, grad_weight) is
+    compared array by array.
+    """
+    base = NUMPY.get(case.label, {}).get(case.direction)
     if base is None:
         return None
+    p = case.call_params(a)
     with np.errstate(all="ignore"):
-        want = np.asarray(base(a, g, case.params), dtype=np.float64)
-        got = np.asarray(case.fastact_call(a, g), dtype=np.float64)
+        want = base(a, g, p)
+        got = case.fastact_call(a, g, p)
+    wants = want if isinstance(want, tuple) else (want,)
+    gots = got if isinstance(got, tuple) else (got,)
+    if len(wants) != len(gots):
+        return f"{len(gots)} result(s), NumPy's expression gives {len(wants)}"
+    for i, (w, gt) in enumerate(zip(wants, gots)):
+        problem = _compare(np.asarray(gt, dtype=np.float64), np.asarray(w, dtype=np.float64),
+                           case.dtype)
+        if problem:
+            return problem if len(wants) == 1 else f"result {i}: {problem}"
+    return None
+
+
+def _compare(got, want, dtype):
     if got.shape != want.shape:
         return f"shape {got.shape} != NumPy's {want.shape}"
     both_nan = np.isnan(got) & np.isnan(want)
@@ -423,7 +643,7 @@ def _check_close(case, a, g, torch_enabled):
     diff = np.abs(np.where(both_nan, 0, got - want))
     scale = max(float(np.max(np.abs(np.where(both_nan, 0, want)), initial=0)), 1e-30)
     rel = float(diff.max(initial=0)) / scale
-    tol = 1e-4 if case.dtype == "float32" else 1e-10
+    tol = 1e-4 if dtype == "float32" else 1e-10
     if rel > tol:
         return f"max |fastact - numpy| / max|numpy| = {rel:.2e} (> {tol:g})"
     return None
@@ -488,12 +708,14 @@ def bench_case(case, set_threads, torch_enabled, all_threads):
     med = {k: float(np.median(v)) for k, v in samples.items()}
     n = case.n
     row = {
-        "name": case.name, "direction": case.direction, "dtype": case.dtype,
-        "shape": list(case.shape), "n": n, "threads_all": all_threads,
+        "name": case.label, "function": case.name, "direction": case.direction,
+        "dtype": case.dtype, "params": dict(case.params),
+        "shape": list(case.shape), "out_shape": list(case.out_shape), "n": n,
+        "threads_all": all_threads,
         "transcendental": case.transcendental, "target_vs_numpy": case.target_vs_numpy,
         "ns_per_element": {k: _ns(best.get(k), n) if k in best else None for k in IMPLS},
         "ns_per_element_median": {k: _ns(med[k], n) if k in med else None for k in IMPLS},
-        "torch_note": TORCH_NOTES.get((case.name, case.direction)) if "torch" in best else None,
+        "torch_note": TORCH_NOTES.get((case.label, case.direction)) if "torch" in best else None,
         "mismatch": problem,
     }
     ns = row["ns_per_element"]
@@ -532,7 +754,7 @@ def bench_scaling(set_threads, all_threads, n=1 << 24):
         f"fastact {all_threads} threads": (lambda: fa.sigmoid(x, out=out), "all"),
         "memcpy (np.copyto)": (lambda: np.copyto(out2, x), None),
     }
-    s = interleaved(impls, set_threads, rounds=_ROUNDS, sample_s=0.001)
+    s = interleaved(impls, set_threads, sample_s=0.001)
     best = {k: min(v) for k, v in s.items()}
     med = [float(np.median(v)) for v in s.values()]
     t1, tn, tm = best.values()
@@ -572,8 +794,9 @@ def verdicts(result):
         lines.append(f"{'PASS' if not miss else 'MISS'} vs NumPy ({TARGET_TRANSCENDENTAL:g}x with a "
                      f"transcendental, {TARGET_CHEAP:g}x cheap): {n_ok}/{len(vn)} rows"
                      + (f"; below target: {miss}" if miss else ""))
-    for (name, direction), ufunc in PARITY_ROWS.items():
-        pr = [r for r in rows if r["name"] == name and r["direction"] == direction
+    for ufunc in dict.fromkeys(PARITY_ROWS.values()):
+        keys = {k for k, v in PARITY_ROWS.items() if v == ufunc}
+        pr = [r for r in rows if (r["name"], r["direction"]) in keys
               and r["speedup_vs_numpy"] is not None]
         if pr:
             ok = all(r["speedup_vs_numpy"] >= 1.0 for r in pr)
@@ -635,9 +858,19 @@ def _header_lines(result):
         f"fastact {m['fastact']}, CPU build in use: {m['build']} (runnable: "
         f"{', '.join(m['builds_runnable'])}); threads: {m['threads']}",
         f"numpy {m['numpy']}, torch {m['torch'] or 'not timed'}, python {m['python']}",
-        f"size {result['size']} elements (softmax: rows of {SOFTMAX_ROW}); ns/element, minimum of "
+        f"size {result['size']} elements (softmax, glu, maxout: rows of {SOFTMAX_ROW}; prelu: "
+        f"(N, C, L) = {_prelu_shape(result['size'])}); ns/element of x, minimum of "
         f"{result['rounds']} interleaved rounds; speed-ups are 1-thread new array vs 1-thread new array",
     ]
+
+
+def torch_notes(result):
+    """'label dir: what torch runs' for the rows marked * (torch timed as more than one kernel)."""
+    seen = {}
+    for r in result["rows"]:
+        if r["torch_note"]:
+            seen.setdefault((r["name"], r["direction"]), r["torch_note"])
+    return [f"{name} {DIR_LABEL[d]}: {note}" for (name, d), note in seen.items()]
 
 
 def format_text(result):
@@ -650,9 +883,7 @@ def format_text(result):
     lines.append(fmt(head))
     lines.append("  ".join("-" * w for w in widths))
     lines += [fmt(b) for b in body]
-    if any(r["torch_note"] for r in result["rows"]):
-        lines.append("* torch has no backward from x for this function: timed as forward + "
-                     "backward from y, what a torch user holding x runs")
+    lines += [f"* {n}" for n in torch_notes(result)]
     lines += [""] + _extra_text(result) + [""] + verdicts(result)
     return "\n".join(lines)
 
@@ -681,10 +912,10 @@ def format_markdown(result):
     lines.append("| " + " | ".join(head) + " |")
     lines.append("|" + "|".join("---" if i < 3 else "---:" for i in range(len(head))) + "|")
     lines += ["| " + " | ".join(b) + " |" for b in body]
-    if any(r["torch_note"] for r in result["rows"]):
+    notes = torch_notes(result)
+    if notes:
         lines.append("")
-        lines.append("\\* torch has no backward from x for this function: timed as forward + "
-                     "backward from y, what a torch user holding x runs.")
+        lines += [f"\\* {n}" + ("  " if i < len(notes) - 1 else "") for i, n in enumerate(notes)]
     ov = result.get("overhead")
     if ov:
         lines += ["", "Call overhead, 16 float32 elements:", "",

@@ -1,0 +1,177 @@
+"""The benchmark's cases (fastact._bench, used by `python -m fastact bench` and
+benchmarks/): every registry record and variant is covered, the NumPy
+expressions agree with fastact, the PyTorch calls run and agree with fastact,
+and the command line's --only / --json include every row.
+"""
+import argparse
+import json
+
+import numpy as np
+import pytest
+
+import fastact as fa
+from fastact import _bench
+from fastact._baseline import NUMPY
+
+SIZE = 4096
+CASES = _bench.cases(size=SIZE)
+IDS = [c.group for c in CASES]
+
+
+def _dirs(rec, params):
+    dirs = {"forward"} | {d for d in ("x", "y") if d in rec.backward_from}
+    if "y" in dirs and not _bench._y_allowed(rec, params):
+        dirs.discard("y")
+    return dirs
+
+
+def test_every_record_and_variant_is_a_case():
+    by_label = {}
+    for c in CASES:
+        by_label.setdefault(c.label, set()).add((c.direction, c.dtype))
+    for name, rec in fa.activations().items():
+        assert name in by_label, f"{name} is not benchmarked"
+        want = {(d, dt) for d in _dirs(rec, rec.examples) for dt in ("float32", "float64")}
+        assert by_label[name] == want, name
+        if rec.variants:
+            for value, _ in rec.variants[1][1:]:
+                assert f"{name}[{value}]" in by_label
+    assert "gelu[tanh]" in by_label and "rrelu[train]" in by_label
+    assert _bench.labels() == list(dict.fromkeys(c.label for c in CASES))
+
+
+def test_parameters_from_the_registry():
+    by = {c.group: c for c in CASES}
+    assert by["threshold-forward-float32"].params == {"threshold": 1.0, "value": 0.0}
+    assert by["maxout-x-float64"].params == {"pieces": 2, "axis": -1}
+    assert by["gelu[tanh]-x-float32"].params == {"approximate": "tanh"}
+    assert by["rrelu[train]-forward-float32"].params["training"] is True
+    assert "training" not in by["rrelu-forward-float32"].params
+
+
+def test_shapes():
+    by = {c.group: c for c in CASES}
+    glu, glu_b = by["glu-forward-float32"], by["glu-x-float32"]
+    assert glu.shape == (SIZE // 1024, 1024) and glu.out_shape == (SIZE // 1024, 512)
+    assert glu.result_shape == glu.out_shape and glu_b.result_shape == glu_b.shape
+    a, g = glu_b.inputs()
+    assert a.shape == glu_b.shape and g.shape == glu_b.out_shape
+    for size in (1, 7, 1001):                 # any --size gives glu/maxout an even row
+        assert [c.shape[-1] % 2 for c in _bench.cases(["glu", "maxout"], size=size)] == [0] * 8
+    mo = by["maxout-forward-float64"]
+    assert mo.out_shape == (SIZE // 1024, 1024 // 2)
+    pr = by["prelu-x-float32"]
+    n, c, length = pr.shape
+    assert n * c * length == SIZE and c > 1
+    assert pr.call_params(pr.inputs()[0])["weight"].shape == (c,)
+
+
+@pytest.mark.parametrize("case", CASES, ids=IDS)
+def test_numpy_expression_agrees(case):
+    assert case.label in NUMPY and case.direction in NUMPY[case.label], case.group
+    a, g = case.inputs()
+    assert _bench._check_close(case, a, g) is None
+
+
+@pytest.mark.parametrize("case", CASES, ids=IDS)
+def test_callables_run(case):
+    a, g = case.inputs()
+    impls = case.callables(a, g, torch_enabled=False)
+    assert {"numpy", "fastact", "fastact_out", "fastact_mt"} <= set(impls)
+    for name in ("fastact", "fastact_out"):
+        r = impls[name][0]()
+        first = r[0] if isinstance(r, tuple) else r
+        assert first.shape == case.result_shape and first.dtype == a.dtype
+
+
+def test_table_keys_are_labels():
+    known = set(_bench.labels())
+    for label, direction in list(_bench.PARITY_ROWS) + list(_bench.TORCH_NOTES):
+        assert label in known and direction in _bench.DIRECTIONS, (label, direction)
+    for label in NUMPY:
+        assert label in known, label
+
+
+# the rows torch is timed on (none without torch), but rrelu[train]'s forward:
+# its slopes are random (checked by bounds below)
+_TORCH_TABLE = _bench.get_torch()[1]
+torch_cases = [c for c in CASES if c.direction in _TORCH_TABLE.get(c.label, {})
+               and not (c.label == "rrelu[train]" and c.direction == "forward")]
+
+
+@pytest.mark.parametrize("case", torch_cases, ids=[c.group for c in torch_cases])
+def test_torch_agrees(case):
+    import torch
+    a, g = case.inputs()
+    t = case.callables(a, g)["torch"][0]()
+    f = case.fastact_call(a, g)
+    ts = t if isinstance(t, tuple) else (t,)
+    fs = f if isinstance(f, tuple) else (f,)
+    assert len(ts) == len(fs)
+    # float64: 1e-7, since PyTorch's hardsigmoid backward multiplies by the
+    # float32-rounded 1/6 (registry note)
+    rtol = 2e-5 if case.dtype == "float32" else 1e-7
+    for tt, ff in zip(ts, fs):
+        assert isinstance(tt, torch.Tensor)
+        np.testing.assert_allclose(tt.numpy(), ff, rtol=rtol, atol=rtol)
+
+
+def test_torch_rrelu_training_forward_runs():
+    pytest.importorskip("torch")
+    case = next(c for c in CASES if c.group == "rrelu[train]-forward-float32")
+    a, g = case.inputs()
+    t = case.callables(a, g)["torch"][0]().numpy()
+    assert t.shape == a.shape
+    np.testing.assert_array_equal(t[a > 0], a[a > 0])
+    neg = a < 0
+    assert np.all((t[neg] <= a[neg] * case.params["lower"]) & (t[neg] >= a[neg] * case.params["upper"]))
+
+
+def test_only_selects_names_and_labels():
+    labels = lambda names: {c.label for c in _bench.cases(names, size=SIZE)}
+    assert labels(["gelu"]) == {"gelu", "gelu[tanh]"}
+    assert labels(["gelu[tanh]"]) == {"gelu[tanh]"}
+    assert labels(["rrelu[train]", "glu"]) == {"rrelu[train]", "glu"}
+    with pytest.raises(ValueError, match="gelu\\[erf\\]"):
+        _bench.cases(["gelu[erf]"])
+
+
+def _args(**kw):
+    base = dict(only=None, dtype=["float32"], size=2048, no_torch=True, markdown=False, json=None)
+    base.update(kw)
+    return argparse.Namespace(**base)
+
+
+def test_run_json_and_verdicts(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(_bench, "_ROUNDS", 2)
+    monkeypatch.setattr(_bench, "_SAMPLE_S", 1e-4)
+    out = tmp_path / "b.json"
+    rc = _bench.run(_args(only=["gelu[tanh]", "prelu", "relu6", "threshold", "maxout"],
+                          json=str(out)))
+    assert rc == 0
+    text = capsys.readouterr().out
+    res = json.loads(out.read_text())
+    got = {(r["name"], r["direction"]) for r in res["rows"]}
+    assert got == {("gelu[tanh]", "forward"), ("gelu[tanh]", "x"), ("prelu", "forward"),
+                   ("prelu", "x"), ("relu6", "forward"), ("relu6", "x"),
+                   ("threshold", "forward"), ("threshold", "x"), ("maxout", "forward"),
+                   ("maxout", "x")}
+    assert not res["skipped"]
+    assert all(r["mismatch"] is None for r in res["rows"])
+    assert next(r for r in res["rows"] if r["name"] == "gelu[tanh]")["function"] == "gelu"
+    assert any("never slower than np.clip" in v and "relu6 fwd" in v for v in res["verdicts"])
+    # 10 rows, relu6 forward judged by parity instead
+    assert any("vs NumPy" in v and "/9 rows" in v for v in res["verdicts"])
+    assert "gelu[tanh]" in text and "threshold" in text
+
+
+def test_run_rejects_unknown(capsys):
+    assert _bench.run(_args(only=["nope"])) == 2
+    assert "unknown activation" in capsys.readouterr().err
+
+
+def test_torch_table_covers_what_torch_has():
+    pytest.importorskip("torch")
+    # PyTorch has no maxout and no squareplus; every other row has at least its forward
+    assert set(_bench.labels()) - set(_TORCH_TABLE) == {"maxout", "squareplus"}
+    assert set(_TORCH_TABLE) <= set(_bench.labels())
