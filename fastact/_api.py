@@ -353,13 +353,13 @@ def prelu_backward(rec: Activation, g, x, weight, out):
     fname = rec.name + "_backward"
     (gc, xc), w, wa, rdtype, cdt, (outer, k, inner), scalar = _prelu_setup(fname, x, weight, out, g)
     direct = out is not None and out.dtype == cdt and out.flags.c_contiguous
-    # grad_weight first: out may be x itself
-    contrib = np.where(xc > 0, cdt.type(0), xc * gc).reshape(outer, k, inner)
-    gw = contrib.sum(axis=(0, 2))
-    gw = gw.sum(keepdims=True) if wa.size == 1 and k > 1 else gw
     res = out if direct else np.empty(xc.shape, dtype=cdt)
+    parts = np.zeros((outer, k))        # per outer slice and channel, in double
     if res.size:
-        _K.axis_apply(11, gc.reshape(-1), xc.reshape(-1), res.reshape(-1), outer, k, inner, 1, w)
+        _K.axis_apply(11, gc.reshape(-1), xc.reshape(-1), res.reshape(-1), outer, k, inner, 1, w,
+                      parts)
+    gw = parts.sum(axis=0)
+    gw = gw.sum(keepdims=True) if wa.size == 1 and k > 1 else gw
     gw = gw.reshape(wa.shape).astype(rdtype)
     return _finish(res, rdtype, out, scalar), gw
 

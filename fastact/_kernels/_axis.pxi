@@ -460,25 +460,52 @@ cdef inline void _prelu_item(const floating* x, const floating* w, floating* out
             out[c * inner + i] = leaky_relu_fwd(x[c * inner + i], wc)
 
 
-# grad_x = g where x > 0, else w g (nan at x = nan, as leaky_relu_backward).
+# grad_x = g where x > 0, else w g (nan at x = nan, as leaky_relu_backward);
+# and gw[c] = sum of x g over the channel's x <= 0 (or nan), in double lanes,
+# a block at a time (each x and g read before out, which may be either, is
+# written).
 cdef inline void _prelu_bwd_item(const floating* g, const floating* x, const floating* w,
-                                 floating* out, Py_ssize_t k, Py_ssize_t inner) noexcept nogil:
-    cdef Py_ssize_t c, i
-    cdef floating wc
+                                 floating* out, Py_ssize_t k, Py_ssize_t inner,
+                                 double* gw) noexcept nogil:
+    cdef floating scratch[BLOCK]
+    cdef double acc[LANES]
+    cdef double comp[LANES]
+    cdef Py_ssize_t c, i, j, l, n, full, q
+    cdef floating wc, xv, gv
+    cdef double s, t
     for c in range(k):
         wc = w[c]
-        for i in range(inner):
-            out[c * inner + i] = leaky_relu_bwd_x(g[c * inner + i], x[c * inner + i], wc)
+        for l in range(LANES):
+            acc[l] = 0.0
+            comp[l] = 0.0
+        s = 0.0
+        t = 0.0
+        for j in range(0, inner, BLOCK):
+            n = inner - j if inner - j < BLOCK else BLOCK
+            for i in range(n):
+                q = c * inner + j + i
+                xv = x[q]
+                gv = g[q]
+                scratch[i] = <floating>0.0 if xv > 0 else xv * gv
+                out[q] = leaky_relu_bwd_x(gv, xv, wc)
+            full = n - n % LANES
+            _lanes(SUM, scratch, scratch, full, acc, comp)
+            for i in range(full, n):
+                s += scratch[i]
+        for l in range(LANES):
+            t += acc[l]
+        gw[c] = t + s
 
 
 cdef inline void _shaped_item(int op, const floating* a, const floating* b, floating* out,
                               Py_ssize_t k, Py_ssize_t inner, Py_ssize_t p, Py_ssize_t o,
-                              const floating* w) noexcept nogil:
+                              const floating* w, double* aux) noexcept nogil:
     if op == 10:
         _prelu_item(a + o * k * inner, w, out + o * k * inner, k, inner)
         return
     if op == 11:
-        _prelu_bwd_item(a + o * k * inner, b + o * k * inner, w, out + o * k * inner, k, inner)
+        _prelu_bwd_item(a + o * k * inner, b + o * k * inner, w, out + o * k * inner, k, inner,
+                        aux + o * k)
         return
     # op 6: out = glu(a); 7: out = glu_backward(g=a, x=b); 8: out = maxout(a, p);
     # 9: out = maxout_backward(g=a, x=b, p).  The short array is a (6, 8: out).
@@ -525,7 +552,7 @@ cdef inline void _axis_item(int op, const floating* a, const floating* b, floati
 
 cdef void _axis_run(int op, const floating* a, const floating* b, floating* out,
                     Py_ssize_t outer, Py_ssize_t k, Py_ssize_t inner, Py_ssize_t p,
-                    const floating* w) noexcept nogil:
+                    const floating* w, double* aux) noexcept nogil:
     cdef Py_ssize_t items = outer * ((inner + COLS - 1) // COLS)
     cdef int nt = _threads_for(outer * k * inner)
     cdef Py_ssize_t i
@@ -536,10 +563,10 @@ cdef void _axis_run(int op, const floating* a, const floating* b, floating* out,
     if op >= 6:
         if nt <= 1:
             for i in range(items):
-                _shaped_item(op, a, b, out, k, inner, p, i, w)
+                _shaped_item(op, a, b, out, k, inner, p, i, w, aux)
         else:
             for i in prange(items, num_threads=nt, schedule="static"):
-                _shaped_item(op, a, b, out, k, inner, p, i, w)
+                _shaped_item(op, a, b, out, k, inner, p, i, w, aux)
         return
     if nt <= 1:
         for i in range(items):
@@ -555,7 +582,7 @@ AXIS_OPS = {"softmax": 0, "softmax_backward": 1, "log_softmax": 2, "log_softmax_
 
 
 def axis_apply(int op, a, b, out, Py_ssize_t outer, Py_ssize_t k, Py_ssize_t inner, Py_ssize_t p=1,
-               w=None):
+               w=None, aux=None):
     """Run axis op `op` on C-contiguous arrays of one dtype (checked by _api).
 
     op 0: out = softmax(a); op 1: out = softmax_backward(g=a, y=b); ops 2, 3:
@@ -564,24 +591,33 @@ def axis_apply(int op, a, b, out, Py_ssize_t outer, Py_ssize_t k, Py_ssize_t inn
     take k, inner of x, and p = 2 (glu) or pieces; out has x's shape for the
     backwards (it may be x itself), k/p along the axis for the forwards.
     Ops 10, 11 (prelu(a), prelu_backward(g=a, x=b)) take w, the k channel
-    slopes (C-contiguous, the same dtype).
+    slopes (C-contiguous, the same dtype); op 11 also aux, a C-contiguous
+    float64 array of outer * k, which receives each outer slice's sum per
+    channel of x g over x <= 0 (grad_weight's parts).
     In place is allowed (out may be a or b): each row is read before written.
     """
     cdef cnp.ndarray aa = <cnp.ndarray?>a
     cdef cnp.ndarray oa = <cnp.ndarray?>out
     cdef cnp.ndarray ba = <cnp.ndarray?>(b if b is not None else a)
     cdef cnp.ndarray wa = <cnp.ndarray?>(w if w is not None else a)
+    cdef double* auxp = NULL
+    if op == 11:
+        if aux is None or cnp.PyArray_TYPE(<cnp.ndarray?>aux) != cnp.NPY_DOUBLE \
+                or cnp.PyArray_SIZE(<cnp.ndarray>aux) < outer * k \
+                or not cnp.PyArray_IS_C_CONTIGUOUS(<cnp.ndarray>aux):
+            raise ValueError("axis_apply: prelu_backward needs aux, float64 of outer * k")
+        auxp = <double*>cnp.PyArray_DATA(<cnp.ndarray>aux)
     cdef int typenum = cnp.PyArray_TYPE(aa)
     if typenum == cnp.NPY_FLOAT:
         with nogil:
             _axis_run(op, <const float*>cnp.PyArray_DATA(aa), <const float*>cnp.PyArray_DATA(ba),
                       <float*>cnp.PyArray_DATA(oa), outer, k, inner, p,
-                      <const float*>cnp.PyArray_DATA(wa))
+                      <const float*>cnp.PyArray_DATA(wa), auxp)
     else:
         with nogil:
             _axis_run(op, <const double*>cnp.PyArray_DATA(aa), <const double*>cnp.PyArray_DATA(ba),
                       <double*>cnp.PyArray_DATA(oa), outer, k, inner, p,
-                      <const double*>cnp.PyArray_DATA(wa))
+                      <const double*>cnp.PyArray_DATA(wa), auxp)
     return out
 
 
