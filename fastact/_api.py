@@ -392,8 +392,11 @@ def rrelu_forward(rec: Activation, x, params, training, rng, return_noise, out):
     a, rdtype = _input(fname, x, out)
     cdt = _compute_dtype(rdtype)
     c = a.astype(cdt, copy=False)
-    draws = gen.uniform(lower, upper, size=c.shape).astype(cdt)
-    noise = np.where(c > 0, np.ones((), cdt), draws)
+    draws = gen.uniform(lower, upper, size=c.shape).astype(cdt, copy=False)
+    # where(x > 0, 1, draws) by arithmetic, exact (draws * 0 + 1, draws * 1 + 0):
+    # np.where on a mask that is half true at random takes 4 ns/element
+    pos = c > 0
+    noise = draws * ~pos + pos
     y = c * noise                                         # x > 0: x * 1 = x exactly
     res = _finish(y, rdtype, out, c.ndim == 0 and out is None)
     return (res, noise) if return_noise else res
@@ -419,7 +422,11 @@ def rrelu_backward(rec: Activation, g, x, noise, params, training, out):
         _check_out(fname, out, xa.shape, rdtype)
     cdt = _compute_dtype(rdtype)
     gc, xc, nc = (v.astype(cdt, copy=False) for v in (ga, xa, na))
-    r = np.where(np.isnan(xc), xc, gc * nc)               # nan at x = nan (semantics.md)
+    r = gc * nc
+    with np.errstate(invalid="ignore", over="ignore"):
+        total = np.add.reduce(xc, axis=None)              # nan if x has a nan (or inf - inf)
+    if np.isnan(total):
+        np.copyto(r, xc, where=np.isnan(xc))              # the gradient is nan there (semantics.md)
     return _finish(r, rdtype, out, r.ndim == 0 and out is None)
 
 

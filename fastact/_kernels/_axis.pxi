@@ -454,6 +454,10 @@ cdef inline void _prelu_item(const floating* x, const floating* w, floating* out
                              Py_ssize_t k, Py_ssize_t inner) noexcept nogil:
     cdef Py_ssize_t c, i
     cdef floating wc
+    if inner == 1:                      # (N, C): one loop over the channels, vectorized
+        for c in range(k):
+            out[c] = leaky_relu_fwd(x[c], w[c])
+        return
     for c in range(k):
         wc = w[c]
         for i in range(inner):
@@ -473,6 +477,13 @@ cdef inline void _prelu_bwd_item(const floating* g, const floating* x, const flo
     cdef Py_ssize_t c, i, j, l, n, full, q
     cdef floating wc, xv, gv
     cdef double s, t
+    if inner == 1:                      # (N, C): each channel has one element here
+        for c in range(k):
+            xv = x[c]
+            gv = g[c]
+            gw[c] = <double>(<floating>0.0 if xv > 0 else xv * gv)
+            out[c] = leaky_relu_bwd_x(gv, xv, w[c])
+        return
     for c in range(k):
         wc = w[c]
         for l in range(LANES):
