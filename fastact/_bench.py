@@ -7,7 +7,7 @@ from x, backward from y), for each dtype, is timed; parameters are the
 registry's defaults, or the examples of required ones (threshold, maxout's
 pieces).  Shapes come from the record's kind (KINDS): elementwise on a flat
 array, softmax, glu and maxout along the last axis of (rows, 1024), prelu on
-(N, C, L) with a weight of C slopes.  Implementations:
+(N, C, L) with a weight of C slopes, and as prelu[dense] on (N, C).  Implementations:
 
 - ``numpy``: the NumPy expression a user would write (``fastact._baseline``),
 - ``torch``: PyTorch's own CPU kernels on one thread (``torch.set_num_threads(1)``),
@@ -279,6 +279,7 @@ def is_transcendental(rec, direction) -> bool:
 AXIS_ROW = SOFTMAX_ROW        # softmax, glu, maxout: along the last axis of (rows, AXIS_ROW)
 PRELU_CHANNELS = 64           # prelu: x of shape (N, C, L), a weight of C slopes
 PRELU_LEN = 1024
+PRELU_DENSE = 256             # prelu[dense]: (N, 256)
 RRELU_SEED = 0                # rrelu[train]: rng= of the forward, same seed every call
 
 
@@ -297,6 +298,12 @@ def _prelu_shape(size):
     c = min(PRELU_CHANNELS, size)
     length = max(1, min(PRELU_LEN, size // c))
     return (max(1, size // (c * length)), c, length)
+
+
+def _dense_shape(size):
+    """prelu[dense]: (N, C) after a dense layer, one element per channel and row."""
+    c = min(PRELU_DENSE, size)
+    return (max(1, size // c), c)
 
 
 def _prelu_arrays(case, x):
@@ -319,6 +326,9 @@ def _rrelu_arrays(case, x):
 @dataclass(frozen=True)
 class _Kind:
     shape: object                                 # size -> shape of x
+    # (suffix, extra params) or (suffix, extra params, size -> shape of x): a
+    # mode with its own shape is a layout of the same call, and shares the
+    # NumPy and torch entries of the label without the suffix
     modes: tuple = (("", {}),)
     arrays: object = None                         # (case, x) -> {argument: value}
 
@@ -327,7 +337,8 @@ KINDS = {
     "elementwise": _Kind(lambda size: (size,)),
     "softmax": _Kind(_rows_shape),
     "axis_x": _Kind(_axis_x_shape),                # output along the axis: extra["out_len"]
-    "prelu": _Kind(_prelu_shape, arrays=_prelu_arrays),
+    "prelu": _Kind(_prelu_shape, modes=(("", {}), ("dense", {}, _dense_shape)),
+                   arrays=_prelu_arrays),
     "rrelu": _Kind(lambda size: (size,), modes=(("", {}), ("train", {"training": True})),
                    arrays=_rrelu_arrays),
 }
@@ -350,9 +361,12 @@ class Case:
     rec: object
     params: dict = field(default_factory=dict)
     label: str = ""
+    shape_fn: object = None                       # a layout mode's shape, else the kind's
+    key: str = ""                                 # NUMPY / torch / PARITY_ROWS key
 
     def __post_init__(self):
         self.label = self.label or self.name
+        self.key = self.key or self.label
 
     @property
     def group(self):
@@ -361,7 +375,7 @@ class Case:
     @property
     def shape(self):
         """The shape of x (and of y, and of the backward's result)."""
-        return KINDS[self.rec.kind].shape(self.size)
+        return (self.shape_fn or KINDS[self.rec.kind].shape)(self.size)
 
     @property
     def out_shape(self):
@@ -388,7 +402,7 @@ class Case:
 
     @property
     def target_vs_numpy(self):
-        if (self.label, self.direction) in PARITY_ROWS:
+        if (self.key, self.direction) in PARITY_ROWS:
             return 1.0
         return TARGET_TRANSCENDENTAL if self.transcendental else TARGET_CHEAP
 
@@ -400,7 +414,7 @@ class Case:
         x = (rng.standard_normal(self.shape) * 3).astype(dt)
         g = rng.standard_normal(self.out_shape).astype(dt)
         if self.direction == "y":
-            base = NUMPY.get(self.label, {}).get("forward")
+            base = NUMPY.get(self.key, {}).get("forward")
             p = self.call_params(x)
             a = (base(x, None, p) if base is not None
                  else getattr(fa, self.name)(x, **p))
@@ -433,11 +447,11 @@ class Case:
         out = np.empty(self.result_shape, dtype=a.dtype)
         p = self.call_params(a)
         impls = {}
-        base = NUMPY.get(self.label, {}).get(self.direction)
+        base = NUMPY.get(self.key, {}).get(self.direction)
         if base is not None:
             impls["numpy"] = (lambda: base(a, g, p), None)
         torch, table = get_torch(torch_enabled)
-        tfn = table.get(self.label, {}).get(self.direction)
+        tfn = table.get(self.key, {}).get(self.direction)
         if torch is not None and tfn is not None:
             ta, tg = torch.from_numpy(a), torch.from_numpy(g)
             tp = {k: torch.from_numpy(v) if isinstance(v, np.ndarray) else v for k, v in p.items()}
@@ -467,21 +481,24 @@ def pytest_settings():
 
 
 def _variants(rec):
-    """(label, params) of every variant and mode of a record, the default first."""
+    """(label, params, shape_fn, key) of every variant and mode of a record, the
+    default first (key: the label whose NumPy and torch entries apply)."""
     base = [(rec.name, {})]
     if rec.variants:
         pname, choices = rec.variants
         base += [(f"{rec.name}[{value}]", {pname: value}) for value, _ in choices[1:]]
     out = []
     for label, vp in base:
-        for suffix, mp in KINDS[rec.kind].modes:
-            out.append((f"{label}[{suffix}]" if suffix else label, {**vp, **mp}))
+        for suffix, mp, *shape_fn in KINDS[rec.kind].modes:
+            full = f"{label}[{suffix}]" if suffix else label
+            out.append((full, {**vp, **mp}, shape_fn[0] if shape_fn else None,
+                        label if shape_fn else full))
     return out
 
 
 def labels():
     """Every row label the bench knows, in registry order (gelu, gelu[tanh], ...)."""
-    return [label for rec in fa.activations().values() for label, _ in _variants(rec)]
+    return [v[0] for rec in fa.activations().values() for v in _variants(rec)]
 
 
 def cases(names=None, dtypes=("float32", "float64"), size=1 << 20, skipped=None):
@@ -508,7 +525,7 @@ def cases(names=None, dtypes=("float32", "float64"), size=1 << 20, skipped=None)
         params = dict(rec.examples)               # defaults, or the examples of REQUIRED ones
         if rec.kind in ("softmax", "axis_x"):
             params["axis"] = -1
-        for label, extra in _variants(rec):
+        for label, extra, shape_fn, key in _variants(rec):
             if names and name not in names and label not in names:
                 continue
             p = {**params, **extra}
@@ -517,7 +534,7 @@ def cases(names=None, dtypes=("float32", "float64"), size=1 << 20, skipped=None)
                 dirs.remove("y")
             for direction in dirs:
                 for dt in dtypes:
-                    out.append(Case(name, direction, dt, size, rec, dict(p), label))
+                    out.append(Case(name, direction, dt, size, rec, dict(p), label, shape_fn, key))
     return out
 
 
@@ -615,7 +632,7 @@ def _check_close(case, a, g, torch_enabled=None):
     A backward returning several arrays (prelu's grad_x, grad_weight) is
     compared array by array.
     """
-    base = NUMPY.get(case.label, {}).get(case.direction)
+    base = NUMPY.get(case.key, {}).get(case.direction)
     if base is None:
         return None
     p = case.call_params(a)
@@ -715,7 +732,7 @@ def bench_case(case, set_threads, torch_enabled, all_threads):
         "transcendental": case.transcendental, "target_vs_numpy": case.target_vs_numpy,
         "ns_per_element": {k: _ns(best.get(k), n) if k in best else None for k in IMPLS},
         "ns_per_element_median": {k: _ns(med[k], n) if k in med else None for k in IMPLS},
-        "torch_note": TORCH_NOTES.get((case.label, case.direction)) if "torch" in best else None,
+        "torch_note": TORCH_NOTES.get((case.key, case.direction)) if "torch" in best else None,
         "mismatch": problem,
     }
     ns = row["ns_per_element"]

@@ -68,7 +68,7 @@ def test_shapes():
 
 @pytest.mark.parametrize("case", CASES, ids=IDS)
 def test_numpy_expression_agrees(case):
-    assert case.label in NUMPY and case.direction in NUMPY[case.label], case.group
+    assert case.key in NUMPY and case.direction in NUMPY[case.key], case.group
     a, g = case.inputs()
     assert _bench._check_close(case, a, g) is None
 
@@ -95,7 +95,7 @@ def test_table_keys_are_labels():
 # the rows torch is timed on (none without torch), but rrelu[train]'s forward:
 # its slopes are random (checked by bounds below)
 _TORCH_TABLE = _bench.get_torch()[1]
-torch_cases = [c for c in CASES if c.direction in _TORCH_TABLE.get(c.label, {})
+torch_cases = [c for c in CASES if c.direction in _TORCH_TABLE.get(c.key, {})
                and not (c.label == "rrelu[train]" and c.direction == "forward")]
 
 
@@ -153,15 +153,16 @@ def test_run_json_and_verdicts(tmp_path, monkeypatch, capsys):
     res = json.loads(out.read_text())
     got = {(r["name"], r["direction"]) for r in res["rows"]}
     assert got == {("gelu[tanh]", "forward"), ("gelu[tanh]", "x"), ("prelu", "forward"),
-                   ("prelu", "x"), ("relu6", "forward"), ("relu6", "x"),
+                   ("prelu", "x"), ("prelu[dense]", "forward"), ("prelu[dense]", "x"),
+                   ("relu6", "forward"), ("relu6", "x"),
                    ("threshold", "forward"), ("threshold", "x"), ("maxout", "forward"),
                    ("maxout", "x")}
     assert not res["skipped"]
     assert all(r["mismatch"] is None for r in res["rows"])
     assert next(r for r in res["rows"] if r["name"] == "gelu[tanh]")["function"] == "gelu"
     assert any("never slower than np.clip" in v and "relu6 fwd" in v for v in res["verdicts"])
-    # 10 rows, relu6 forward judged by parity instead
-    assert any("vs NumPy" in v and "/9 rows" in v for v in res["verdicts"])
+    # 12 rows, relu6 forward judged by parity instead
+    assert any("vs NumPy" in v and "/11 rows" in v for v in res["verdicts"])
     assert "gelu[tanh]" in text and "threshold" in text
 
 
@@ -173,5 +174,6 @@ def test_run_rejects_unknown(capsys):
 def test_torch_table_covers_what_torch_has():
     pytest.importorskip("torch")
     # PyTorch has no maxout and no squareplus; every other row has at least its forward
-    assert set(_bench.labels()) - set(_TORCH_TABLE) == {"maxout", "squareplus"}
-    assert set(_TORCH_TABLE) <= set(_bench.labels())
+    keys = {c.key for c in CASES}
+    assert keys - set(_TORCH_TABLE) == {"maxout", "squareplus"}
+    assert set(_TORCH_TABLE) <= keys
