@@ -8,7 +8,7 @@ import fastact as fa
 from reference import ulp_errors
 
 SHAPES = [((7,), -1), ((5, 33), -1), ((5, 33), 0), ((4, 3, 70), 1), ((2, 3, 4), 0), ((3, 200), 1),
-          ((130, 3), 0), ((2, 90, 3), 2)]
+          ((130, 3), 0), ((2, 90, 3), 2), ((2, 1100), -1)]     # 1100: two blocks of 512 + a tail
 
 
 def _mp_log_softmax_rows(x2d):
@@ -43,7 +43,7 @@ def test_log_softmax_dominant_row_keeps_tail(dtype):
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["float32", "float64"])
-@pytest.mark.parametrize("shape,axis", SHAPES[:5])
+@pytest.mark.parametrize("shape,axis", SHAPES[:5] + SHAPES[-1:])
 def test_softmin_is_softmax_of_negated(build, dtype, shape, axis):
     x = (np.random.default_rng(4).standard_normal(shape) * 6).astype(dtype)
     np.testing.assert_array_equal(fa.softmin(x, axis=axis), fa.softmax(-x, axis=axis))

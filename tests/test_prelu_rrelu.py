@@ -10,7 +10,8 @@ torch = pytest.importorskip("torch")
 F = torch.nn.functional
 
 SHAPES = [((7,), 1), ((4, 3), 3), ((4, 3), 1), ((2, 3, 5), 3), ((2, 3, 4, 5), 3), ((2, 1, 4), 1),
-          ((3, 16, 2, 2), 16), ((0, 3), 3)]
+          ((3, 16, 2, 2), 16), ((0, 3), 3),
+          ((64, 40), 40), ((2, 3, 1100), 3)]   # a vectorized (N, C) loop; two blocks of 512 + a tail
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["float32", "float64"])

@@ -19,7 +19,8 @@ def _mp_softmax_rows(x2d):
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["float32", "float64"])
 @pytest.mark.parametrize("shape,axis", [((7,), -1), ((5, 33), -1), ((5, 33), 0), ((4, 3, 70), 1),
-                                        ((2, 3, 4), 0), ((3, 200), 1), ((130, 3), 0)])
+                                        ((2, 3, 4), 0), ((3, 200), 1), ((130, 3), 0),
+                                        ((2, 1100), -1)])      # two blocks of 512 + a tail
 def test_softmax_against_mpmath(build, nthreads, dtype, shape, axis):
     x = (np.random.default_rng(3).standard_normal(shape) * 6).astype(dtype)
     y = fa.softmax(x, axis=axis)
