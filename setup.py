@@ -39,7 +39,8 @@ def generate_loops():
     registry = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = registry
     spec.loader.exec_module(registry)
-    elementwise = [(kid, k, [p.name for p in a.params], "x" in a.backward_from, "y" in a.backward_from)
+    elementwise = [(kid, k, [p.name for p in a.params], "x" in a.backward_from, "y" in a.backward_from,
+                    [int(a.transcendental(d)) for d in ("forward", "x", "y")])
                    for kid, (k, a) in enumerate(registry.KERNELS)]
     template = (KERNELS / "_loops.pxi.tp").read_text()
     text = Tempita.sub(template, elementwise=elementwise)

@@ -253,24 +253,9 @@ def get_torch(enabled=True):
 
 # --------------------------------------------------------------- cases ----
 
-_TRANSCENDENTAL = re.compile(r"\b(exp|expm1|log|log1p|erf|erfc|tanh|sech|sigmoid|softplus|pow)\b|e\^")
-
-
-def _formula_for(rec, direction):
-    """The registry's text for one direction (to classify its cost)."""
-    if direction == "forward":
-        text = rec.formula
-        return text.split("=", 1)[1] if "=" in text else text
-    grad = rec.gradient
-    m = re.search(r"\(from y:\s*(.*)\)\s*$", grad)
-    if direction == "y" and m:
-        return m.group(1)
-    return grad[:m.start()] if m else grad
-
-
 def is_transcendental(rec, direction) -> bool:
     """Whether this direction needs exp/log/tanh/... (from the registry's formulas)."""
-    return bool(_TRANSCENDENTAL.search(_formula_for(rec, direction)))
+    return rec.transcendental(direction)
 
 
 # How each kind of record is benchmarked: the shape of x for a size, the

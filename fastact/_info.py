@@ -78,6 +78,7 @@ def config() -> dict:
         "threads": module.get_num_threads(),
         "cpus available": _threads.available_cpus(),
         "parallel from (elements)": module.get_parallel_min(),
+        "parallel from, transcendental kernels": module.get_parallel_min(True),
         "activations": len(ACTIVATIONS),
     }
 

@@ -12,9 +12,15 @@ functions ``NAME_fwd`` / ``NAME_bwd_x`` / ``NAME_bwd_y`` in
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 
 REQUIRED = object()
+
+# What makes a formula cost a transcendental function (exp, log, tanh, ...)
+# rather than a few compares and multiplies: the benchmark's NumPy target and
+# the kernels' threading threshold follow it.
+_TRANSCENDENTAL = re.compile(r"\b(exp|expm1|log|log1p|erf|erfc|tanh|sech|sigmoid|softplus|pow)\b|e\^")
 
 
 @dataclass(frozen=True)
@@ -106,6 +112,19 @@ class Activation:
     def examples(self) -> dict:
         """Every parameter: its default, or its example value if it is required."""
         return {p.name: (p.example if p.required else p.default) for p in self.params}
+
+    def formula_for(self, direction: str) -> str:
+        """The formula's text for "forward", "x" (backward from x) or "y"."""
+        if direction == "forward":
+            return self.formula.split("=", 1)[1] if "=" in self.formula else self.formula
+        m = re.search(r"\(from y:\s*(.*)\)\s*$", self.gradient)
+        if direction == "y" and m:
+            return m.group(1)
+        return self.gradient[:m.start()] if m else self.gradient
+
+    def transcendental(self, direction: str) -> bool:
+        """Whether this direction needs exp/log/tanh/... (from the formulas)."""
+        return bool(_TRANSCENDENTAL.search(self.formula_for(direction)))
 
 
 _NAN_NOTE = ("At x = nan both directions return nan (PyTorch's backward of the "

@@ -565,7 +565,7 @@ cdef void _axis_run(int op, const floating* a, const floating* b, floating* out,
                     Py_ssize_t outer, Py_ssize_t k, Py_ssize_t inner, Py_ssize_t p,
                     const floating* w, double* aux) noexcept nogil:
     cdef Py_ssize_t items = outer * ((inner + COLS - 1) // COLS)
-    cdef int nt = _threads_for(outer * k * inner)
+    cdef int nt = _threads_for(outer * k * inner, AXIS_HEAVY[op])
     cdef Py_ssize_t i
     if op >= 6:                         # glu, maxout: one outer slice per item
         items = outer
@@ -590,6 +590,21 @@ cdef void _axis_run(int op, const floating* a, const floating* b, floating* out,
 AXIS_OPS = {"softmax": 0, "softmax_backward": 1, "log_softmax": 2, "log_softmax_backward": 3,
             "softmin": 4, "softmin_backward": 5, "glu": 6, "glu_backward": 7,
             "maxout": 8, "maxout_backward": 9, "prelu": 10, "prelu_backward": 11}
+
+# Which ops start threads at the heavy kernels' size (see _driver.pxi's HEAVY):
+# the registry's `transcendental` of the op's record and direction.
+cdef bint AXIS_HEAVY[12]
+
+
+def _fill_axis_heavy():
+    from fastact._registry import BY_NAME
+    for name, op in AXIS_OPS.items():
+        rec = BY_NAME[name.removesuffix("_backward")]
+        AXIS_HEAVY[op] = rec.transcendental(rec.backward_from[0] if name.endswith("_backward")
+                                            else "forward")
+
+
+_fill_axis_heavy()
 
 
 def axis_apply(int op, a, b, out, Py_ssize_t outer, Py_ssize_t k, Py_ssize_t inner, Py_ssize_t p=1,

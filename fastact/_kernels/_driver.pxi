@@ -34,6 +34,10 @@ cdef binary_f32_t BWD_F32[2][MAX_KERNELS]           # [0]: from x, [1]: from y
 cdef binary_f64_t BWD_F64[2][MAX_KERNELS]
 cdef binary_ip_f32_t BWD_IP_F32[2][MAX_KERNELS]
 cdef binary_ip_f64_t BWD_IP_F64[2][MAX_KERNELS]
+# Whether a kernel's direction (0 forward, 1 from x, 2 from y) computes a
+# transcendental function (the registry's `transcendental`): those start
+# threads at a smaller size, their work per element being several times larger.
+cdef bint HEAVY[3][MAX_KERNELS]
 
 cdef extern from *:
     """
@@ -55,9 +59,11 @@ HAVE_OPENMP = bool(FA_HAVE_OPENMP)
 # would only affect the calling thread).  Capped at call time by
 # omp_get_max_threads(), so threadpoolctl's OpenMP limit is honoured.
 cdef int _num_threads = 1
-# Below this many elements a call runs on one thread (OpenMP start-up costs
-# a few microseconds).  Tuned by benchmarks/tune_threads.py on 2 cores.
+# Below this many elements a call runs on one thread (starting OpenMP's team
+# costs a few microseconds); HEAVY kernels from _parallel_min / HEAVY_FACTOR.
+# tools/tune_threads.py measures where two threads start to win.
 cdef Py_ssize_t _parallel_min = 1 << 16
+DEF HEAVY_FACTOR = 4
 # Work is split into chunks of this many elements, a multiple of any vector width.
 DEF CHUNK_ALIGN = 64
 
@@ -76,18 +82,26 @@ def set_parallel_min(Py_ssize_t n):
     _parallel_min = n if n > 0 else 1
 
 
-def get_parallel_min():
+def get_parallel_min(bint heavy=False):
+    """The size from which calls use threads (heavy: transcendental kernels)."""
+    return _min_for(heavy)
+
+
+cdef inline Py_ssize_t _min_for(bint heavy) noexcept nogil:
+    if heavy:
+        return _parallel_min // HEAVY_FACTOR if _parallel_min >= HEAVY_FACTOR else 1
     return _parallel_min
 
 
-cdef inline int _threads_for(Py_ssize_t n) noexcept nogil:
-    if n < _parallel_min or _num_threads <= 1:
+cdef inline int _threads_for(Py_ssize_t n, bint heavy=False) noexcept nogil:
+    cdef Py_ssize_t lim = _min_for(heavy)
+    if n < lim or _num_threads <= 1:
         return 1
     cdef int t = _num_threads
     cdef int cap = fa_omp_max_threads()
     if cap < t:
         t = cap
-    cdef Py_ssize_t most = n // (_parallel_min // 2 if _parallel_min > 1 else 1)
+    cdef Py_ssize_t most = n // (lim // 2 if lim > 1 else 1)
     if most < t:
         t = <int>most if most > 1 else 1
     return t
@@ -192,7 +206,7 @@ cdef inline void _binary_part(int kid, int form, int typenum, char* g, char* a, 
 
 cdef void _run_unary(int kid, int typenum, char* x, char* out, Py_ssize_t n,
                      const double* p) noexcept nogil:
-    cdef int nt = _threads_for(n)
+    cdef int nt = _threads_for(n, HEAVY[0][kid])
     cdef Py_ssize_t c, i, lo
     if nt <= 1:
         _unary_part(kid, typenum, x, out, 0, n, p)
@@ -205,7 +219,7 @@ cdef void _run_unary(int kid, int typenum, char* x, char* out, Py_ssize_t n,
 
 cdef void _run_binary(int kid, int form, int typenum, char* g, char* a, char* out,
                       Py_ssize_t n, const double* p) noexcept nogil:
-    cdef int nt = _threads_for(n)
+    cdef int nt = _threads_for(n, HEAVY[1 + form][kid])
     cdef Py_ssize_t c, i, lo
     if nt <= 1:
         _binary_part(kid, form, typenum, g, a, out, 0, n, p)
