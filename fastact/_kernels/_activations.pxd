@@ -145,7 +145,7 @@ cdef inline floating threshold_bwd_x(floating g, floating x, floating threshold,
 # --- cat1: silu, mish, softsign, logsigmoid, tanhshrink, gelu, selu, celu,
 # softplus, squareplus ----------------------------------------------------------
 from libc.math cimport INFINITY
-from fastact._kernels._math cimport (exp_neg_big, big_unscale, log1p_unit, copysign_, clamp,
+from fastact._kernels._math cimport (exp_neg_big, exp_neg_big_nc, mul_add, big_unscale, log1p_unit, copysign_, clamp,
                                      sqrt_, phi_center, phi_tail_ratio, exp_neg_half_sq_big)
 
 # Below this, x e^x (silu, mish, gelu) rounds to 0 and exp_neg_big is clamped.
@@ -160,10 +160,21 @@ cdef inline floating _tail_lim(floating x) noexcept nogil:
 # where the closed forms cancel: f'(r + t) = t Q(t) for |t| <= 1/4 or 1/2, Q fitted with
 # mpmath (tools/fit_roots.py prints these); x - r_hi is exact there (Sterbenz).
 # silu: root -1.2784645427610737951, |t| <= 0.25, degree 12, relative fit error 9.73e-19
-cdef inline double _root_silu(double x) noexcept nogil:
-    cdef double t = (x - (-1.2784645427610737)) - (-1.0946994183093437e-16)
-    cdef double q = ((((((((((((8.412644981222675e-07) * t + 2.3393598567126745e-06) * t + -2.9411735601928822e-06) * t + -2.9733009238890755e-05) * t + -4.0905397008178017e-05) * t + 0.00018570722341464425) * t + 0.0007985218828352032) * t + 0.00012662741045137125) * t + -0.0066065891383644704) * t + -0.015222655223190933) * t + 0.01887481422378233) * t + 0.1466487969969469) * t + 0.2178117057198001
-    return t * q
+cdef inline double _root_silu_q(double t) noexcept nogil:
+    # Q(t), t = x - r; _silu_bwd returns t Q(t)
+    cdef double q = 8.412644981222675e-07
+    q = mul_add(q, t, 2.3393598567126745e-06)
+    q = mul_add(q, t, -2.9411735601928822e-06)
+    q = mul_add(q, t, -2.9733009238890755e-05)
+    q = mul_add(q, t, -4.0905397008178017e-05)
+    q = mul_add(q, t, 0.00018570722341464425)
+    q = mul_add(q, t, 0.0007985218828352032)
+    q = mul_add(q, t, 0.00012662741045137125)
+    q = mul_add(q, t, -0.0066065891383644704)
+    q = mul_add(q, t, -0.015222655223190933)
+    q = mul_add(q, t, 0.01887481422378233)
+    q = mul_add(q, t, 0.1466487969969469)
+    return mul_add(q, t, 0.2178117057198001)
 
 # mish: root -1.1924312145154952121, |t| <= 0.5, degree 18, relative fit error 2.28e-19
 cdef inline double _root_mish(double x) noexcept nogil:
@@ -186,52 +197,54 @@ cdef inline double _root_gelu_tanh(double x) noexcept nogil:
 
 # silu(x) = x / (1 + e^-x).  For x < 0, x e^x / (1 + e^x) with e^x kept
 # scaled by 2^K until the last multiply, so the subnormal tail is rounded once.
+# Below lim (x = -inf included) x is clamped to lim, where lim e^lim rounds
+# to -0.  nan: a is nan and so is everything after it.
 cdef inline floating silu_fwd(floating x) noexcept nogil:
-    cdef floating eb = exp_neg_big(-abs_(x))
+    cdef floating a = -abs_(x)
+    a = _tail_lim(x) if a < _tail_lim(x) else a
+    cdef floating eb = exp_neg_big_nc(a)
+    # x clamped below (= a where x < 0): a select on x >= 0 here would make
+    # gcc compute the division once per branch
+    cdef floating xl = _tail_lim(x) if x < _tail_lim(x) else x
+    cdef floating q = xl / (<floating>1.0 + big_unscale(eb))
+    return q if x >= 0 else big_unscale(eb * q)
+
+# sigma(x) (1 + x sigma(-x)) = N / (1 + e)^2 with e = e^-|x| and one division:
+#   x >= 0:  N = 1 + e (1 + x)     (positive terms)
+#   x <  0:  N = e ((1 + x) + e)   (cancels near the zero r = -1.2785: there a
+#            fitted f'(r + t) = t Q(t), |t| < 1/4, replaces it)
+# N is kept scaled by 2^K (eb = 2^K e) until the last multiply, so the
+# subnormal tail for x << 0 is rounded once more only.  x enters 1 + x as
+# -a = min(|x|, -lim) with its sign: unchanged where it matters, and where it
+# is clamped (|x| > -lim, infinities included) the result is its limit, 1 or
+# -0, with no inf * 0 or inf - inf.  nan propagates through every term.
+cdef inline floating _silu_bwd(floating x) noexcept nogil:
+    cdef floating a = -abs_(x)
+    a = _tail_lim(x) if a < _tail_lim(x) else a
+    cdef floating eb = exp_neg_big_nc(a)
     cdef floating e = big_unscale(eb)
-    cdef floating q = x / (<floating>1.0 + e)
-    cdef floating neg = big_unscale(eb * q)
-    return q if x >= 0 else (neg if x >= _tail_lim(x) else (copysign_(<floating>0.0, x) if x < 0 else x))
-
-# sigma(x) (1 + x sigma(-x)):  x >= 0: (1 + x e / (1 + e)) / (1 + e);
-# x < 0: e (1 + e + x) / (1 + e)^2, e = e^-|x|.
-cdef inline double _silu_d_bwd(double x) noexcept nogil:
-    cdef double a = abs_(x)
-    cdef double eb = exp_neg_big(-a)
-    cdef double e = big_unscale(eb)
-    cdef double d = 1.0 + e
-    cdef double xc = x if x < 1e4 else 1e4
-    cdef double pos = (1.0 + xc * (e / d)) / d
-    cdef double neg = big_unscale(eb * (((1.0 + x) + e) / (1.0 + e * (2.0 + e))))   # (1 + e)^2
-    neg = _root_silu(x) if abs_(x + 1.2784645427610738) < 0.25 else neg
-    return pos if x >= 0 else (neg if x >= -760.0 else (0.0 if x < 0 else x))
-
-# float: the same formulas in float, with a float root polynomial (degree 6,
-# |t| <= 1/4, fit error 8e-10; tools/fit_roots.py with a float target).
-cdef inline float _silu_f_bwd(float x) noexcept nogil:
-    cdef float a = abs_(x)
-    cdef float eb = exp_neg_big(-a)
-    cdef float e = big_unscale(eb)
-    cdef float d = <float>1.0 + e
-    cdef float xc = x if x < <float>1e4 else <float>1e4
-    cdef float pos = (<float>1.0 + xc * (e / d)) / d
-    cdef float neg = big_unscale(eb * (((<float>1.0 + x) + e) / (<float>1.0 + e * (<float>2.0 + e))))
-    cdef float t = (x - <float>-1.2784646) - <float>1.29792825e-08
-    cdef float q = <float>0.0007940232
-    q = q * t + <float>0.00014668645
-    q = q * t + <float>-0.0066064484
-    q = q * t + <float>-0.01522328
-    q = q * t + <float>0.018874813
-    q = q * t + <float>0.14664881
-    q = q * t + <float>0.2178117
-    neg = t * q if abs_(x + <float>1.2784646) < <float>0.25 else neg
-    return pos if x >= 0 else (neg if x >= <float>-110.0 else (<float>0.0 if x < 0 else x))
+    cdef floating big = <floating>(1.8446744073709552e19 if floating is float else 4.1495155688809929e180)
+    cdef floating nb = eb * ((<floating>1.0 + a) + e) if x < 0 else mul_add(eb, <floating>1.0 - a, big)
+    cdef floating d2 = mul_add(e, <floating>2.0 + e, <floating>1.0)
+    cdef floating res = big_unscale(nb / d2)
+    cdef floating t, q
+    if floating is float:
+        # degree 6 (fit error 8e-10; tools/fit_roots.py with a float target)
+        t = (x - <float>-1.2784646) - <float>1.29792825e-08
+        q = <float>0.0007940232
+        q = mul_add(q, t, <float>0.00014668645)
+        q = mul_add(q, t, <float>-0.0066064484)
+        q = mul_add(q, t, <float>-0.01522328)
+        q = mul_add(q, t, <float>0.018874813)
+        q = mul_add(q, t, <float>0.14664881)
+        q = mul_add(q, t, <float>0.2178117)
+    else:
+        t = (x - (-1.2784645427610737)) - (-1.0946994183093437e-16)
+        q = _root_silu_q(t)
+    return t * q if abs_(t) < <floating>0.25 else res
 
 cdef inline floating silu_bwd_x(floating g, floating x) noexcept nogil:
-    if floating is float:
-        return g * _silu_f_bwd(x)
-    else:
-        return g * _silu_d_bwd(x)
+    return g * _silu_bwd(x)
 
 
 # mish(x) = x tanh(log1p(e^x)) = x n / (n + 2), n = e^x (e^x + 2) for x < 0;

@@ -322,18 +322,27 @@ cdef inline floating tanh_(floating x) noexcept nogil:
 # result is a normal number over the whole clamped range; big_unscale
 # multiplies by 2^-K.  Multiplying a factor in before the unscaling rounds a
 # subnormal product once instead of twice (x e^x for x << 0 in silu, mish).
-cdef inline floating exp_neg_big(floating x) noexcept nogil:
+# exp_neg_big_nc is the same without the clamp, for callers that clamp x to
+# [-110, 0] ([-760, 0] for double) themselves and reuse the clamped value
+# (silu): gcc does not remove a second, redundant clamp.
+cdef inline floating exp_neg_big_nc(floating x) noexcept nogil:
     cdef floating t, r, p
     if floating is float:
-        x = <float>-110.0 if x < <float>-110.0 else x
         r = _reduce_f(x, <float>12583103.0, &t)
         p = _expm1_poly_f(r) + <float>1.0
         return p * f32_pow2_of(t)
     else:
-        x = -760.0 if x < -760.0 else x
         r = _reduce_d(x, 6755399441057367.0, &t)
         p = _expm1_poly_d(r) + 1.0
         return p * f64_pow2_of(t)
+
+
+cdef inline floating exp_neg_big(floating x) noexcept nogil:
+    if floating is float:
+        x = <float>-110.0 if x < <float>-110.0 else x
+    else:
+        x = -760.0 if x < -760.0 else x
+    return exp_neg_big_nc(x)
 
 
 cdef inline floating big_unscale(floating v) noexcept nogil:
