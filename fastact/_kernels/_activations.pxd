@@ -11,7 +11,12 @@
 # semantics.md); the idiom is `a if x > k else (b if x <= k else x)`, whose
 # last branch is taken only by nan.
 
-from fastact._kernels._math cimport floating, exp_, exp_neg, exp_neg_scaled, expm1_, expm1_neg, tanh_, abs_
+from fastact._kernels._math cimport floating, exp_, exp_neg, exp_neg_scaled, expm1_, expm1_neg, tanh_, abs_, mul_add
+
+
+# (1 + e4/4)^2 for e4 >= 0 (and nan)
+cdef inline floating _sq_one_plus_quarter(floating e4) noexcept nogil:
+    return mul_add(e4, mul_add(e4, <floating>0.0625, <floating>0.5), <floating>1.0)
 
 
 # sigmoid(x) = 1 / (1 + e^-x), evaluated with e = e^-|x| <= 1 so that nothing
@@ -22,10 +27,10 @@ cdef inline floating sigmoid_fwd(floating x) noexcept nogil:
     return num / (<floating>1.0 + e)
 
 # sigma(x) sigma(-x) = e / (1 + e)^2, symmetric in x; never 1 - sigma.
+# (1 + e)^2 as 1 + e (2 + e): one fma rounding where the build has fma.
 cdef inline floating sigmoid_bwd_x(floating g, floating x) noexcept nogil:
     cdef floating e = exp_neg(-abs_(x))
-    cdef floating d = <floating>1.0 + e
-    return g * (e / (d * d))
+    return g * (e / mul_add(e, <floating>2.0 + e, <floating>1.0))
 
 cdef inline floating sigmoid_bwd_y(floating g, floating y) noexcept nogil:
     return g * (y * (<floating>1.0 - y))
@@ -36,10 +41,10 @@ cdef inline floating tanh_fwd(floating x) noexcept nogil:
 
 # sech^2 x = 4 e / (1 + e)^2 with e = e^-2|x|: no cancellation, unlike
 # 1 - tanh^2.  4e is formed inside exp (one rounding, also when subnormal).
+# (1 + e)^2 = 1 + 4e (1/2 + 4e/16): fmas, more accurate than squaring 1 + e.
 cdef inline floating tanh_bwd_x(floating g, floating x) noexcept nogil:
     cdef floating e4 = exp_neg_scaled(<floating>-2.0 * abs_(x), <floating>4.0)
-    cdef floating d = <floating>1.0 + <floating>0.25 * e4
-    return g * (e4 / (d * d))
+    return g * (e4 / _sq_one_plus_quarter(e4))
 
 # (1 - y)(1 + y) rather than 1 - y*y: exact factors, one rounding each.
 cdef inline floating tanh_bwd_y(floating g, floating y) noexcept nogil:
@@ -318,42 +323,44 @@ cdef inline floating logsigmoid_bwd_x(floating g, floating x) noexcept nogil:
 # depth 5 for float, 9 for double; integer coefficients, all positive, so
 # nothing cancels; truncation error 1.3e-9 and 1.9e-19 relative on [0, 1]).
 # For |x| >= 1, (|x| - 1) + 2 e / (1 + e), e = e^-2|x|: two positive terms.
+# Both branches end in a quotient: one division serves both, on operands
+# selected by |x| < 1 (the vector loop computes both branches anyway).
+cdef inline void _tanhshrink_ab(floating z, floating* pa, floating* pb) noexcept nogil:
+    if floating is float:
+        pa[0] = mul_add(z + <float>189.0, z, <float>3465.0)
+        pb[0] = mul_add(mul_add(z + <float>210.0, z, <float>4725.0), z, <float>10395.0)
+    else:
+        pa[0] = mul_add(mul_add(mul_add(z + 1430.0, z, 289575.0), z, 16081065.0), z, 218243025.0)
+        pb[0] = mul_add(mul_add(mul_add(mul_add(z + 1485.0, z, 315315.0), z, 18918900.0), z,
+                                310134825.0), z, 654729075.0)
+
 cdef inline floating tanhshrink_fwd(floating x) noexcept nogil:
     cdef floating z = x * x
     cdef floating pa, pb
-    if floating is float:
-        pa = (z + <float>189.0) * z + <float>3465.0
-        pb = ((z + <float>210.0) * z + <float>4725.0) * z + <float>10395.0
-    else:
-        pa = (((z + 1430.0) * z + 289575.0) * z + 16081065.0) * z + 218243025.0
-        pb = ((((z + 1485.0) * z + 315315.0) * z + 18918900.0) * z + 310134825.0) * z + 654729075.0
-    # + 0: tanhshrink(-0) = +0, as PyTorch (x - tanh x = -0 - -0)
-    cdef floating small = x * (z * (pa / pb)) + <floating>0.0
+    _tanhshrink_ab(z, &pa, &pb)
     cdef floating a = abs_(x)
+    cdef bint small = a < <floating>1.0
     cdef floating e = exp_neg(<floating>-2.0 * a)
-    cdef floating large = copysign_((a - <floating>1.0) + (e + e) / (<floating>1.0 + e), x)
-    return small if a < <floating>1.0 else large
+    cdef floating ratio = (pa if small else e + e) / (pb if small else <floating>1.0 + e)
+    # + 0: tanhshrink(-0) = +0, as PyTorch (x - tanh x = -0 - -0).  The final
+    # select tests a >= 1, not `small` again: gcc would thread the repeated
+    # condition into two paths and divide once per path.
+    return copysign_((a - <floating>1.0) + ratio, x) if a >= <floating>1.0 else x * (z * ratio) + <floating>0.0
 
 # tanh^2: for |x| < 1, tanh x = x (1 - q), q = z A(z) / B(z) <= 0.24 from the same
 # convergent, so tanh^2 = z (1 - q (2 - q)): q's error is damped by 2q / (1 - q)^2
 # (better than squaring tanh_); for |x| >= 1, 1 - sech^2 x with sech^2 = 4e / (1 + e)^2
-# <= 0.42, e = e^-2|x|.
+# <= 0.42, e = e^-2|x|.  Again one division for both.
 cdef inline floating tanhshrink_bwd_x(floating g, floating x) noexcept nogil:
     cdef floating z = x * x
     cdef floating pa, pb
-    if floating is float:
-        pa = (z + <float>189.0) * z + <float>3465.0
-        pb = ((z + <float>210.0) * z + <float>4725.0) * z + <float>10395.0
-    else:
-        pa = (((z + 1430.0) * z + 289575.0) * z + 16081065.0) * z + 218243025.0
-        pb = ((((z + 1485.0) * z + 315315.0) * z + 18918900.0) * z + 310134825.0) * z + 654729075.0
-    cdef floating q = z * (pa / pb)
-    cdef floating small = z * (<floating>1.0 - q * (<floating>2.0 - q))
+    _tanhshrink_ab(z, &pa, &pb)
     cdef floating a = abs_(x)
+    cdef bint small = a < <floating>1.0
     cdef floating e4 = exp_neg_scaled(<floating>-2.0 * a, <floating>4.0)
-    cdef floating d = <floating>1.0 + <floating>0.25 * e4
-    cdef floating large = <floating>1.0 - e4 / (d * d)
-    return g * (small if a < <floating>1.0 else large)
+    cdef floating ratio = (pa if small else e4) / (pb if small else _sq_one_plus_quarter(e4))
+    cdef floating q = z * ratio
+    return g * (<floating>1.0 - ratio if a >= <floating>1.0 else z * (<floating>1.0 - q * (<floating>2.0 - q)))
 
 
 # gelu(x) = x Phi(x), in double (float rounds the double result once).

@@ -196,7 +196,9 @@ cdef inline float expf_neg(float x, float scale) noexcept nogil:
     x = <float>-110.0 if x < <float>-110.0 else x
     cdef float r = _reduce_f(x, <float>12583103.0, &t)   # bias 127 + 64
     cdef float p = _expm1_poly_f(r) + <float>1.0
-    return ((p * f32_pow2_of(t)) * scale) * <float>5.421010862427522e-20   # 2^-64
+    # scale * 2^-64 is an exact power of two, folded at compile time: the same
+    # single rounding as ((p 2^(n+64)) scale) 2^-64, one multiply fewer
+    return (p * f32_pow2_of(t)) * (scale * <float>5.421010862427522e-20)   # 2^-64
 
 
 cdef inline double expd_neg(double x, double scale) noexcept nogil:
@@ -204,7 +206,7 @@ cdef inline double expd_neg(double x, double scale) noexcept nogil:
     x = -760.0 if x < -760.0 else x
     cdef double r = _reduce_d(x, 6755399441057367.0, &t)          # bias 1023 + 600
     cdef double p = _expm1_poly_d(r) + 1.0
-    return ((p * f64_pow2_of(t)) * scale) * 2.4099198651028841e-181   # 2^-600
+    return (p * f64_pow2_of(t)) * (scale * 2.4099198651028841e-181)   # 2^-600
 
 
 cdef inline floating exp_neg(floating x) noexcept nogil:
