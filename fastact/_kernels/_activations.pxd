@@ -12,6 +12,12 @@
 # last branch is taken only by nan.
 
 from fastact._kernels._math cimport floating, exp_, exp_neg, exp_neg_scaled, expm1_, expm1_neg, tanh_, abs_, mul_add
+from fastact._kernels._math cimport exp_neg_big
+
+
+# 2^K of exp_neg_big (see _math.pxd) in x's precision
+cdef inline floating _two_k(floating x) noexcept nogil:
+    return <floating>(1.8446744073709552e19 if floating is float else 4.1495155688809929e180)
 
 
 # (1 + e4/4)^2 for e4 >= 0 (and nan)
@@ -21,10 +27,12 @@ cdef inline floating _sq_one_plus_quarter(floating e4) noexcept nogil:
 
 # sigmoid(x) = 1 / (1 + e^-x), evaluated with e = e^-|x| <= 1 so that nothing
 # overflows and the tail for x << 0 (e / (1 + e)) keeps full relative accuracy.
+# Numerator and denominator are both scaled by 2^K (eb = 2^K e, normal):
+# the quotient is rounded once, subnormal or not, with no unscaling multiply.
 cdef inline floating sigmoid_fwd(floating x) noexcept nogil:
-    cdef floating e = exp_neg(-abs_(x))
-    cdef floating num = e if x < 0 else <floating>1.0
-    return num / (<floating>1.0 + e)
+    cdef floating eb = exp_neg_big(-abs_(x))
+    cdef floating big = _two_k(x)
+    return (eb if x < 0 else big) / (big + eb)
 
 # sigma(x) sigma(-x) = e / (1 + e)^2, symmetric in x; never 1 - sigma.
 # (1 + e)^2 as 1 + e (2 + e): one fma rounding where the build has fma.
@@ -208,7 +216,7 @@ cdef inline floating silu_fwd(floating x) noexcept nogil:
     cdef floating a = -abs_(x)
     a = _tail_lim(x) if a < _tail_lim(x) else a
     cdef floating eb = exp_neg_big_nc(a)
-    cdef floating big = <floating>(1.8446744073709552e19 if floating is float else 4.1495155688809929e180)
+    cdef floating big = _two_k(x)
     cdef bint pos = x >= 0
     # x < 0: (a eb) / (2^K + eb), numerator and denominator scaled by 2^K
     # (normal), the quotient rounded once; x >= 0: x / (1 + e), unscaled (x
@@ -229,7 +237,7 @@ cdef inline floating _silu_bwd(floating x) noexcept nogil:
     a = _tail_lim(x) if a < _tail_lim(x) else a
     cdef floating eb = exp_neg_big_nc(a)
     cdef floating e = big_unscale(eb)
-    cdef floating big = <floating>(1.8446744073709552e19 if floating is float else 4.1495155688809929e180)
+    cdef floating big = _two_k(x)
     # one fma for both signs: eb w + c, w and c selected (blends are cheaper
     # than multiplies here: the loop is bound by the multiply-add units)
     cdef bint neg = x < 0
@@ -345,8 +353,8 @@ cdef inline floating tanhshrink_fwd(floating x) noexcept nogil:
     _tanhshrink_ab(z, &pa, &pb)
     cdef floating a = abs_(x)
     cdef bint small = a < <floating>1.0
-    cdef floating e = exp_neg(<floating>-2.0 * a)
-    cdef floating ratio = (pa if small else e + e) / (pb if small else <floating>1.0 + e)
+    cdef floating eb = exp_neg_big(<floating>-2.0 * a)           # 2^K e, as in sigmoid
+    cdef floating ratio = (pa if small else eb + eb) / (pb if small else _two_k(x) + eb)
     # + 0: tanhshrink(-0) = +0, as PyTorch (x - tanh x = -0 - -0).  The final
     # select tests a >= 1, not `small` again: gcc would thread the repeated
     # condition into two paths and divide once per path.
