@@ -51,7 +51,7 @@ cdef inline floating tanh_fwd(floating x) noexcept nogil:
 # 1 - tanh^2.  4e is formed inside exp (one rounding, also when subnormal).
 # (1 + e)^2 = 1 + 4e (1/2 + 4e/16): fmas, more accurate than squaring 1 + e.
 cdef inline floating tanh_bwd_x(floating g, floating x) noexcept nogil:
-    cdef floating e4 = exp_neg_scaled(<floating>-2.0 * abs_(x), <floating>4.0)
+    cdef floating e4 = exp_neg_scaled(-(abs_(x) + abs_(x)), <floating>4.0)
     return g * (e4 / _sq_one_plus_quarter(e4))
 
 # (1 - y)(1 + y) rather than 1 - y*y: exact factors, one rounding each.
@@ -353,7 +353,7 @@ cdef inline floating tanhshrink_fwd(floating x) noexcept nogil:
     _tanhshrink_ab(z, &pa, &pb)
     cdef floating a = abs_(x)
     cdef bint small = a < <floating>1.0
-    cdef floating eb = exp_neg_big(<floating>-2.0 * a)           # 2^K e, as in sigmoid
+    cdef floating eb = exp_neg_big(-(a + a))           # 2^K e, as in sigmoid
     cdef floating ratio = (pa if small else eb + eb) / (pb if small else _two_k(x) + eb)
     # + 0: tanhshrink(-0) = +0, as PyTorch (x - tanh x = -0 - -0).  The final
     # select tests a >= 1, not `small` again: gcc would thread the repeated
@@ -361,7 +361,7 @@ cdef inline floating tanhshrink_fwd(floating x) noexcept nogil:
     return copysign_((a - <floating>1.0) + ratio, x) if a >= <floating>1.0 else x * (z * ratio) + <floating>0.0
 
 # tanh^2: for |x| < 1, tanh x = x (1 - q), q = z A(z) / B(z) <= 0.24 from the same
-# convergent, so tanh^2 = z (1 - q (2 - q)): q's error is damped by 2q / (1 - q)^2
+# convergent, so tanh^2 = z (1 - q)^2: q's error is damped by 2q / (1 - q)^2
 # (better than squaring tanh_); for |x| >= 1, 1 - sech^2 x with sech^2 = 4e / (1 + e)^2
 # <= 0.42, e = e^-2|x|.  Again one division for both.
 cdef inline floating tanhshrink_bwd_x(floating g, floating x) noexcept nogil:
@@ -370,10 +370,11 @@ cdef inline floating tanhshrink_bwd_x(floating g, floating x) noexcept nogil:
     _tanhshrink_ab(z, &pa, &pb)
     cdef floating a = abs_(x)
     cdef bint small = a < <floating>1.0
-    cdef floating e4 = exp_neg_scaled(<floating>-2.0 * a, <floating>4.0)
+    cdef floating e4 = exp_neg_scaled(-(a + a), <floating>4.0)
     cdef floating ratio = (pa if small else e4) / (pb if small else _sq_one_plus_quarter(e4))
     cdef floating q = z * ratio
-    return g * (<floating>1.0 - ratio if a >= <floating>1.0 else z * (<floating>1.0 - q * (<floating>2.0 - q)))
+    # (1 - q)^2 = 1 + q (q - 2), one fma
+    return g * (<floating>1.0 - ratio if a >= <floating>1.0 else z * mul_add(q, q - <floating>2.0, <floating>1.0))
 
 
 # gelu(x) = x Phi(x), in double (float rounds the double result once).
