@@ -638,7 +638,16 @@ cdef inline floating _sqp_root(floating x, floating b) noexcept nogil:
         s = 2.4099198651028841e-181 if huge else (4.1495155688809929e180 if tiny else 1.0)
         si = 4.1495155688809929e180 if huge else (2.4099198651028841e-181 if tiny else 1.0)
     cdef floating xs = x * s
-    return sqrt_(xs * xs + (b * s) * s) * si       # (b s) s: s*s would overflow for float
+    # b s^2 selected among loop-invariant products (hoisted out of the loop)
+    # rather than formed per element; (b s) s: s*s would overflow for float
+    cdef floating bss
+    if floating is float:
+        bss = ((b * <float>5.421010862427522e-20) * <float>5.421010862427522e-20 if huge
+               else ((b * <float>1.2676506002282294e30) * <float>1.2676506002282294e30 if tiny else b))
+    else:
+        bss = ((b * 2.4099198651028841e-181) * 2.4099198651028841e-181 if huge
+               else ((b * 4.1495155688809929e180) * 4.1495155688809929e180 if tiny else b))
+    return sqrt_(mul_add(xs, xs, bss)) * si
 
 cdef inline floating squareplus_fwd(floating x, floating b) noexcept nogil:
     cdef floating r = _sqp_root(x, b)
