@@ -621,33 +621,38 @@ cdef inline floating softplus_bwd_x(floating g, floating x, floating beta, float
 # squareplus: (x + r) / 2 for x >= 0, b / (2 (r - x)) for x < 0 (no
 # cancellation), r = sqrt(x^2 + b) with x scaled by 2^-64 where x^2 would
 # overflow (powers of two: exact).
-cdef inline floating _sqp_root(floating x, floating b) noexcept nogil:
-    # scaled by a power of two (exact) where x^2 would overflow, or underflow
-    # while b is smaller still (b = 0 makes squareplus relu: r must stay |x|)
-    cdef floating s, si
-    cdef bint huge, tiny
+cdef inline floating _sqp_scaled(floating x, floating b, floating* xs, floating* vs,
+                                 floating* si, bint* huge, bint* tiny) noexcept nogil:
+    # sqrt(xs^2 + b s^2) with xs = x s, s a power of two (exact) where x^2 would
+    # overflow (huge), or underflow while b is smaller still (tiny; b = 0 makes
+    # squareplus relu: r must stay |x|); si = 1/s.  Also returns xs and the
+    # radicand vs, for the derivative.
+    cdef floating s, bss
     if floating is float:
-        huge = abs_(x) > <float>1e18
+        huge[0] = abs_(x) > <float>1e18
         # |x| < 2^-60, b < 2^-120: scaled by 2^100 (subnormal x included)
-        tiny = (abs_(x) < <float>8.673617379884035e-19) & (b < <float>7.52316384526264e-37)
-        s = <float>5.421010862427522e-20 if huge else (<float>1.2676506002282294e30 if tiny else <float>1.0)
-        si = <float>1.8446744073709552e19 if huge else (<float>7.888609052210118e-31 if tiny else <float>1.0)
+        tiny[0] = (abs_(x) < <float>8.673617379884035e-19) & (b < <float>7.52316384526264e-37)
+        s = <float>5.421010862427522e-20 if huge[0] else (<float>1.2676506002282294e30 if tiny[0] else <float>1.0)
+        si[0] = <float>1.8446744073709552e19 if huge[0] else (<float>7.888609052210118e-31 if tiny[0] else <float>1.0)
+        # b s^2 selected among loop-invariant products (hoisted out of the
+        # loop) rather than formed per element; (b s) s: s*s would overflow
+        bss = ((b * <float>5.421010862427522e-20) * <float>5.421010862427522e-20 if huge[0]
+               else ((b * <float>1.2676506002282294e30) * <float>1.2676506002282294e30 if tiny[0] else b))
     else:
-        huge = abs_(x) > 1e150
-        tiny = (abs_(x) < 3.054936363499605e-151) & (b < 9.332636185032189e-302)  # 2^-500, 2^-1000
-        s = 2.4099198651028841e-181 if huge else (4.1495155688809929e180 if tiny else 1.0)
-        si = 4.1495155688809929e180 if huge else (2.4099198651028841e-181 if tiny else 1.0)
-    cdef floating xs = x * s
-    # b s^2 selected among loop-invariant products (hoisted out of the loop)
-    # rather than formed per element; (b s) s: s*s would overflow for float
-    cdef floating bss
-    if floating is float:
-        bss = ((b * <float>5.421010862427522e-20) * <float>5.421010862427522e-20 if huge
-               else ((b * <float>1.2676506002282294e30) * <float>1.2676506002282294e30 if tiny else b))
-    else:
-        bss = ((b * 2.4099198651028841e-181) * 2.4099198651028841e-181 if huge
-               else ((b * 4.1495155688809929e180) * 4.1495155688809929e180 if tiny else b))
-    return sqrt_(mul_add(xs, xs, bss)) * si
+        huge[0] = abs_(x) > 1e150
+        tiny[0] = (abs_(x) < 3.054936363499605e-151) & (b < 9.332636185032189e-302)  # 2^-500, 2^-1000
+        s = 2.4099198651028841e-181 if huge[0] else (4.1495155688809929e180 if tiny[0] else 1.0)
+        si[0] = 4.1495155688809929e180 if huge[0] else (2.4099198651028841e-181 if tiny[0] else 1.0)
+        bss = ((b * 2.4099198651028841e-181) * 2.4099198651028841e-181 if huge[0]
+               else ((b * 4.1495155688809929e180) * 4.1495155688809929e180 if tiny[0] else b))
+    xs[0] = x * s
+    vs[0] = mul_add(xs[0], xs[0], bss)
+    return sqrt_(vs[0])
+
+cdef inline floating _sqp_root(floating x, floating b) noexcept nogil:
+    cdef floating xs, vs, si
+    cdef bint huge, tiny
+    return _sqp_scaled(x, b, &xs, &vs, &si, &huge, &tiny) * si
 
 cdef inline floating squareplus_fwd(floating x, floating b) noexcept nogil:
     cdef floating r = _sqp_root(x, b)
@@ -658,12 +663,28 @@ cdef inline floating squareplus_fwd(floating x, floating b) noexcept nogil:
             else ((b * <floating>0.25) / (r * <floating>0.5 - x * <floating>0.5) if b > 0
                   else (<floating>0.0 if x < 0 else x)))
 
-# (1 + x / r) / 2 for x >= 0; b / (2 r (r - x)) for x < 0.
+# One division for both signs, on the scaled quantities (the scale cancels
+# or is applied after):
+#   x >= 0:  (1 + x / r) / 2 = (rs + xs) / (2 rs)
+#   x <  0:  b / (2 r (r - x)) = (b/2) / (v + r |x|) = (b s^2 / 2) / (vs + rs |xs|)
+#            (positive terms, v = x^2 + b), b s^2 / 2 taken as (b/2) then times
+#            s twice where x is huge (b s^2 could be subnormal there).
 cdef inline floating squareplus_bwd_x(floating g, floating x, floating b) noexcept nogil:
-    cdef floating r = _sqp_root(x, b)
-    # r = 0 only at x = 0 with b = 0 (then relu's kink): the mean slope 1/2 there
-    cdef floating q = (x / r if r > 0 else <floating>0.0) if x < <floating>INFINITY else <floating>1.0
-    return (g * ((<floating>1.0 + q) * <floating>0.5) if x >= 0
-            else (g * (((b * <floating>0.25) / r) / (r * <floating>0.5 - x * <floating>0.5)) if b > 0
-                  else (<floating>0.0 if x < 0 else x)))
+    cdef floating xs, vs, si
+    cdef bint huge, tiny
+    cdef floating rs = _sqp_scaled(x, b, &xs, &vs, &si, &huge, &tiny)
+    cdef bint pos = x >= 0
+    cdef floating bh, post
+    if floating is float:
+        bh = ((b * <float>1.2676506002282294e30) * <float>1.2676506002282294e30) * <float>0.5 if tiny else b * <float>0.5
+        post = <float>5.421010862427522e-20 if huge & (x < 0) else <float>1.0
+    else:
+        bh = ((b * 4.1495155688809929e180) * 4.1495155688809929e180) * 0.5 if tiny else b * 0.5
+        post = 2.4099198651028841e-181 if huge & (x < 0) else 1.0
+    cdef floating res = ((((rs + xs) * <floating>0.5 if pos else bh) / (rs if pos else mul_add(rs, -xs, vs)))
+                         * post) * post
+    # r = 0 only at x = 0 with b = 0 (relu's kink): the mean slope 1/2 there;
+    # x = +inf: the limit 1 (inf / inf above)
+    res = <floating>0.5 if rs == 0 else res
+    return g * (<floating>1.0 if x == <floating>INFINITY else res)
 # --- end cat1 ---
