@@ -11,21 +11,34 @@
 # semantics.md); the idiom is `a if x > k else (b if x <= k else x)`, whose
 # last branch is taken only by nan.
 
-from fastact._kernels._math cimport floating, exp_, exp_neg, exp_neg_scaled, expm1_, expm1_neg, tanh_, abs_
+from fastact._kernels._math cimport floating, exp_, exp_neg, exp_neg_scaled, expm1_, expm1_neg, tanh_, abs_, mul_add
+from fastact._kernels._math cimport exp_neg_big
+
+
+# 2^K of exp_neg_big (see _math.pxd) in x's precision
+cdef inline floating _two_k(floating x) noexcept nogil:
+    return <floating>(1.8446744073709552e19 if floating is float else 4.1495155688809929e180)
+
+
+# (1 + e4/4)^2 for e4 >= 0 (and nan)
+cdef inline floating _sq_one_plus_quarter(floating e4) noexcept nogil:
+    return mul_add(e4, mul_add(e4, <floating>0.0625, <floating>0.5), <floating>1.0)
 
 
 # sigmoid(x) = 1 / (1 + e^-x), evaluated with e = e^-|x| <= 1 so that nothing
 # overflows and the tail for x << 0 (e / (1 + e)) keeps full relative accuracy.
+# Numerator and denominator are both scaled by 2^K (eb = 2^K e, normal):
+# the quotient is rounded once, subnormal or not, with no unscaling multiply.
 cdef inline floating sigmoid_fwd(floating x) noexcept nogil:
-    cdef floating e = exp_neg(-abs_(x))
-    cdef floating num = e if x < 0 else <floating>1.0
-    return num / (<floating>1.0 + e)
+    cdef floating eb = exp_neg_big(-abs_(x))
+    cdef floating big = _two_k(x)
+    return (eb if x < 0 else big) / (big + eb)
 
 # sigma(x) sigma(-x) = e / (1 + e)^2, symmetric in x; never 1 - sigma.
+# (1 + e)^2 as 1 + e (2 + e): one fma rounding where the build has fma.
 cdef inline floating sigmoid_bwd_x(floating g, floating x) noexcept nogil:
     cdef floating e = exp_neg(-abs_(x))
-    cdef floating d = <floating>1.0 + e
-    return g * (e / (d * d))
+    return g * (e / mul_add(e, <floating>2.0 + e, <floating>1.0))
 
 cdef inline floating sigmoid_bwd_y(floating g, floating y) noexcept nogil:
     return g * (y * (<floating>1.0 - y))
@@ -36,10 +49,10 @@ cdef inline floating tanh_fwd(floating x) noexcept nogil:
 
 # sech^2 x = 4 e / (1 + e)^2 with e = e^-2|x|: no cancellation, unlike
 # 1 - tanh^2.  4e is formed inside exp (one rounding, also when subnormal).
+# (1 + e)^2 = 1 + 4e (1/2 + 4e/16): fmas, more accurate than squaring 1 + e.
 cdef inline floating tanh_bwd_x(floating g, floating x) noexcept nogil:
-    cdef floating e4 = exp_neg_scaled(<floating>-2.0 * abs_(x), <floating>4.0)
-    cdef floating d = <floating>1.0 + <floating>0.25 * e4
-    return g * (e4 / (d * d))
+    cdef floating e4 = exp_neg_scaled(-(abs_(x) + abs_(x)), <floating>4.0)
+    return g * (e4 / _sq_one_plus_quarter(e4))
 
 # (1 - y)(1 + y) rather than 1 - y*y: exact factors, one rounding each.
 cdef inline floating tanh_bwd_y(floating g, floating y) noexcept nogil:
@@ -145,7 +158,7 @@ cdef inline floating threshold_bwd_x(floating g, floating x, floating threshold,
 # --- cat1: silu, mish, softsign, logsigmoid, tanhshrink, gelu, selu, celu,
 # softplus, squareplus ----------------------------------------------------------
 from libc.math cimport INFINITY
-from fastact._kernels._math cimport (exp_neg_big, big_unscale, log1p_unit, copysign_, clamp,
+from fastact._kernels._math cimport (exp_neg_big, exp_neg_big_nc, mul_add, big_unscale, log1p_unit, copysign_, clamp,
                                      sqrt_, phi_center, phi_tail_ratio, exp_neg_half_sq_big)
 
 # Below this, x e^x (silu, mish, gelu) rounds to 0 and exp_neg_big is clamped.
@@ -159,11 +172,22 @@ cdef inline floating _tail_lim(floating x) noexcept nogil:
 # --- cat1: the derivatives of silu, mish and gelu (both forms) near their zero,
 # where the closed forms cancel: f'(r + t) = t Q(t) for |t| <= 1/4 or 1/2, Q fitted with
 # mpmath (tools/fit_roots.py prints these); x - r_hi is exact there (Sterbenz).
-# silu: root -1.2784645427610737951, |t| <= 0.25, degree 12, relative fit error 9.73e-19
-cdef inline double _root_silu(double x) noexcept nogil:
-    cdef double t = (x - (-1.2784645427610737)) - (-1.0946994183093437e-16)
-    cdef double q = ((((((((((((8.412644981222675e-07) * t + 2.3393598567126745e-06) * t + -2.9411735601928822e-06) * t + -2.9733009238890755e-05) * t + -4.0905397008178017e-05) * t + 0.00018570722341464425) * t + 0.0007985218828352032) * t + 0.00012662741045137125) * t + -0.0066065891383644704) * t + -0.015222655223190933) * t + 0.01887481422378233) * t + 0.1466487969969469) * t + 0.2178117057198001
-    return t * q
+# silu: root -1.2784645427610737951, |t| <= 0.14, degree 10, relative fit error 4.47e-18
+# (0.14, not the 1/4 of the others: the closed form is within 3 ULP from there
+# on, measured on dense points, and the narrower window saves two degrees)
+cdef inline double _root_silu_q(double t) noexcept nogil:
+    # Q(t), t = x - r; _silu_bwd returns t Q(t)
+    cdef double q = -2.8964506121886217e-06
+    q = mul_add(q, t, -2.96071485973197e-05)
+    q = mul_add(q, t, -4.0906246450228576e-05)
+    q = mul_add(q, t, 0.00018570476666143488)
+    q = mul_add(q, t, 0.0007985218895880011)
+    q = mul_add(q, t, 0.00012662743131952714)
+    q = mul_add(q, t, -0.006606589138383807)
+    q = mul_add(q, t, -0.015222655223262363)
+    q = mul_add(q, t, 0.01887481422378234)
+    q = mul_add(q, t, 0.14664879699694697)
+    return mul_add(q, t, 0.2178117057198001)
 
 # mish: root -1.1924312145154952121, |t| <= 0.5, degree 18, relative fit error 2.28e-19
 cdef inline double _root_mish(double x) noexcept nogil:
@@ -185,53 +209,60 @@ cdef inline double _root_gelu_tanh(double x) noexcept nogil:
 
 
 # silu(x) = x / (1 + e^-x).  For x < 0, x e^x / (1 + e^x) with e^x kept
-# scaled by 2^K until the last multiply, so the subnormal tail is rounded once.
+# scaled by 2^K, so the subnormal tail is rounded once.  Below lim (x = -inf
+# included) x is clamped to lim, where lim e^lim rounds to -0.  nan: a is
+# nan and so is everything after it.
 cdef inline floating silu_fwd(floating x) noexcept nogil:
-    cdef floating eb = exp_neg_big(-abs_(x))
+    cdef floating a = -abs_(x)
+    a = _tail_lim(x) if a < _tail_lim(x) else a
+    cdef floating eb = exp_neg_big_nc(a)
+    cdef floating big = _two_k(x)
+    cdef bint pos = x >= 0
+    # x < 0: (a eb) / (2^K + eb), numerator and denominator scaled by 2^K
+    # (normal), the quotient rounded once; x >= 0: x / (1 + e), unscaled (x
+    # 2^K could overflow)
+    return (x if pos else a * eb) / (mul_add(eb, big_unscale(<floating>1.0), <floating>1.0) if pos else big + eb)
+
+# sigma(x) (1 + x sigma(-x)) = N / (1 + e)^2 with e = e^-|x| and one division:
+#   x >= 0:  N = 1 + e (1 + x)     (positive terms)
+#   x <  0:  N = e ((1 + x) + e)   (cancels near the zero r = -1.2785: there a
+#            fitted f'(r + t) = t Q(t), |t| < 0.14, replaces it)
+# N and (1 + e)^2 are both scaled by 2^K (eb = 2^K e), so that N is normal
+# and the subnormal tail for x << 0 is rounded once, by the division.  x enters 1 + x as
+# -a = min(|x|, -lim) with its sign: unchanged where it matters, and where it
+# is clamped (|x| > -lim, infinities included) the result is its limit, 1 or
+# -0, with no inf * 0 or inf - inf.  nan propagates through every term.
+cdef inline floating _silu_bwd(floating x) noexcept nogil:
+    cdef floating a = -abs_(x)
+    a = _tail_lim(x) if a < _tail_lim(x) else a
+    cdef floating eb = exp_neg_big_nc(a)
     cdef floating e = big_unscale(eb)
-    cdef floating q = x / (<floating>1.0 + e)
-    cdef floating neg = big_unscale(eb * q)
-    return q if x >= 0 else (neg if x >= _tail_lim(x) else (copysign_(<floating>0.0, x) if x < 0 else x))
-
-# sigma(x) (1 + x sigma(-x)):  x >= 0: (1 + x e / (1 + e)) / (1 + e);
-# x < 0: e (1 + e + x) / (1 + e)^2, e = e^-|x|.
-cdef inline double _silu_d_bwd(double x) noexcept nogil:
-    cdef double a = abs_(x)
-    cdef double eb = exp_neg_big(-a)
-    cdef double e = big_unscale(eb)
-    cdef double d = 1.0 + e
-    cdef double xc = x if x < 1e4 else 1e4
-    cdef double pos = (1.0 + xc * (e / d)) / d
-    cdef double neg = big_unscale(eb * (((1.0 + x) + e) / (1.0 + e * (2.0 + e))))   # (1 + e)^2
-    neg = _root_silu(x) if abs_(x + 1.2784645427610738) < 0.25 else neg
-    return pos if x >= 0 else (neg if x >= -760.0 else (0.0 if x < 0 else x))
-
-# float: the same formulas in float, with a float root polynomial (degree 6,
-# |t| <= 1/4, fit error 8e-10; tools/fit_roots.py with a float target).
-cdef inline float _silu_f_bwd(float x) noexcept nogil:
-    cdef float a = abs_(x)
-    cdef float eb = exp_neg_big(-a)
-    cdef float e = big_unscale(eb)
-    cdef float d = <float>1.0 + e
-    cdef float xc = x if x < <float>1e4 else <float>1e4
-    cdef float pos = (<float>1.0 + xc * (e / d)) / d
-    cdef float neg = big_unscale(eb * (((<float>1.0 + x) + e) / (<float>1.0 + e * (<float>2.0 + e))))
-    cdef float t = (x - <float>-1.2784646) - <float>1.29792825e-08
-    cdef float q = <float>0.0007940232
-    q = q * t + <float>0.00014668645
-    q = q * t + <float>-0.0066064484
-    q = q * t + <float>-0.01522328
-    q = q * t + <float>0.018874813
-    q = q * t + <float>0.14664881
-    q = q * t + <float>0.2178117
-    neg = t * q if abs_(x + <float>1.2784646) < <float>0.25 else neg
-    return pos if x >= 0 else (neg if x >= <float>-110.0 else (<float>0.0 if x < 0 else x))
+    cdef floating big = _two_k(x)
+    # one fma for both signs: eb w + c, w and c selected (blends are cheaper
+    # than multiplies here: the loop is bound by the multiply-add units)
+    cdef bint neg = x < 0
+    cdef floating nb = mul_add(eb, (<floating>1.0 + a) + e if neg else <floating>1.0 - a,
+                               <floating>0.0 if neg else big)
+    # 2^K (1 + e)^2 = 2^K + eb (2 + e): the quotient comes out unscaled,
+    # rounded once (also where subnormal)
+    cdef floating res = nb / mul_add(eb, <floating>2.0 + e, big)
+    cdef floating t, q
+    if floating is float:
+        # degree 4, |t| <= 0.14 (fit error 3.8e-9; tools/fit_roots.py, coefficients
+        # rounded to float: 0.22 ULP)
+        t = (x - <float>-1.2784646) - <float>1.29792825e-08
+        q = <float>-0.006587045020825786
+        q = mul_add(q, t, <float>-0.015219463937009941)
+        q = mul_add(q, t, <float>0.01887471848171094)
+        q = mul_add(q, t, <float>0.14664878125083114)
+        q = mul_add(q, t, <float>0.2178117057198001)
+    else:
+        t = (x - (-1.2784645427610737)) - (-1.0946994183093437e-16)
+        q = _root_silu_q(t)
+    return t * q if abs_(t) < <floating>0.14 else res
 
 cdef inline floating silu_bwd_x(floating g, floating x) noexcept nogil:
-    if floating is float:
-        return g * _silu_f_bwd(x)
-    else:
-        return g * _silu_d_bwd(x)
+    return g * _silu_bwd(x)
 
 
 # mish(x) = x tanh(log1p(e^x)) = x n / (n + 2), n = e^x (e^x + 2) for x < 0;
@@ -305,42 +336,45 @@ cdef inline floating logsigmoid_bwd_x(floating g, floating x) noexcept nogil:
 # depth 5 for float, 9 for double; integer coefficients, all positive, so
 # nothing cancels; truncation error 1.3e-9 and 1.9e-19 relative on [0, 1]).
 # For |x| >= 1, (|x| - 1) + 2 e / (1 + e), e = e^-2|x|: two positive terms.
+# Both branches end in a quotient: one division serves both, on operands
+# selected by |x| < 1 (the vector loop computes both branches anyway).
+cdef inline void _tanhshrink_ab(floating z, floating* pa, floating* pb) noexcept nogil:
+    if floating is float:
+        pa[0] = mul_add(z + <float>189.0, z, <float>3465.0)
+        pb[0] = mul_add(mul_add(z + <float>210.0, z, <float>4725.0), z, <float>10395.0)
+    else:
+        pa[0] = mul_add(mul_add(mul_add(z + 1430.0, z, 289575.0), z, 16081065.0), z, 218243025.0)
+        pb[0] = mul_add(mul_add(mul_add(mul_add(z + 1485.0, z, 315315.0), z, 18918900.0), z,
+                                310134825.0), z, 654729075.0)
+
 cdef inline floating tanhshrink_fwd(floating x) noexcept nogil:
     cdef floating z = x * x
     cdef floating pa, pb
-    if floating is float:
-        pa = (z + <float>189.0) * z + <float>3465.0
-        pb = ((z + <float>210.0) * z + <float>4725.0) * z + <float>10395.0
-    else:
-        pa = (((z + 1430.0) * z + 289575.0) * z + 16081065.0) * z + 218243025.0
-        pb = ((((z + 1485.0) * z + 315315.0) * z + 18918900.0) * z + 310134825.0) * z + 654729075.0
-    # + 0: tanhshrink(-0) = +0, as PyTorch (x - tanh x = -0 - -0)
-    cdef floating small = x * (z * (pa / pb)) + <floating>0.0
+    _tanhshrink_ab(z, &pa, &pb)
     cdef floating a = abs_(x)
-    cdef floating e = exp_neg(<floating>-2.0 * a)
-    cdef floating large = copysign_((a - <floating>1.0) + (e + e) / (<floating>1.0 + e), x)
-    return small if a < <floating>1.0 else large
+    cdef bint small = a < <floating>1.0
+    cdef floating eb = exp_neg_big(-(a + a))           # 2^K e, as in sigmoid
+    cdef floating ratio = (pa if small else eb + eb) / (pb if small else _two_k(x) + eb)
+    # + 0: tanhshrink(-0) = +0, as PyTorch (x - tanh x = -0 - -0).  The final
+    # select tests a >= 1, not `small` again: gcc would thread the repeated
+    # condition into two paths and divide once per path.
+    return copysign_((a - <floating>1.0) + ratio, x) if a >= <floating>1.0 else x * (z * ratio) + <floating>0.0
 
 # tanh^2: for |x| < 1, tanh x = x (1 - q), q = z A(z) / B(z) <= 0.24 from the same
-# convergent, so tanh^2 = z (1 - q (2 - q)): q's error is damped by 2q / (1 - q)^2
+# convergent, so tanh^2 = z (1 - q)^2: q's error is damped by 2q / (1 - q)^2
 # (better than squaring tanh_); for |x| >= 1, 1 - sech^2 x with sech^2 = 4e / (1 + e)^2
-# <= 0.42, e = e^-2|x|.
+# <= 0.42, e = e^-2|x|.  Again one division for both.
 cdef inline floating tanhshrink_bwd_x(floating g, floating x) noexcept nogil:
     cdef floating z = x * x
     cdef floating pa, pb
-    if floating is float:
-        pa = (z + <float>189.0) * z + <float>3465.0
-        pb = ((z + <float>210.0) * z + <float>4725.0) * z + <float>10395.0
-    else:
-        pa = (((z + 1430.0) * z + 289575.0) * z + 16081065.0) * z + 218243025.0
-        pb = ((((z + 1485.0) * z + 315315.0) * z + 18918900.0) * z + 310134825.0) * z + 654729075.0
-    cdef floating q = z * (pa / pb)
-    cdef floating small = z * (<floating>1.0 - q * (<floating>2.0 - q))
+    _tanhshrink_ab(z, &pa, &pb)
     cdef floating a = abs_(x)
-    cdef floating e4 = exp_neg_scaled(<floating>-2.0 * a, <floating>4.0)
-    cdef floating d = <floating>1.0 + <floating>0.25 * e4
-    cdef floating large = <floating>1.0 - e4 / (d * d)
-    return g * (small if a < <floating>1.0 else large)
+    cdef bint small = a < <floating>1.0
+    cdef floating e4 = exp_neg_scaled(-(a + a), <floating>4.0)
+    cdef floating ratio = (pa if small else e4) / (pb if small else _sq_one_plus_quarter(e4))
+    cdef floating q = z * ratio
+    # (1 - q)^2 = 1 + q (q - 2), one fma
+    return g * (<floating>1.0 - ratio if a >= <floating>1.0 else z * mul_add(q, q - <floating>2.0, <floating>1.0))
 
 
 # gelu(x) = x Phi(x), in double (float rounds the double result once).
@@ -587,24 +621,38 @@ cdef inline floating softplus_bwd_x(floating g, floating x, floating beta, float
 # squareplus: (x + r) / 2 for x >= 0, b / (2 (r - x)) for x < 0 (no
 # cancellation), r = sqrt(x^2 + b) with x scaled by 2^-64 where x^2 would
 # overflow (powers of two: exact).
-cdef inline floating _sqp_root(floating x, floating b) noexcept nogil:
-    # scaled by a power of two (exact) where x^2 would overflow, or underflow
-    # while b is smaller still (b = 0 makes squareplus relu: r must stay |x|)
-    cdef floating s, si
-    cdef bint huge, tiny
+cdef inline floating _sqp_scaled(floating x, floating b, floating* xs, floating* vs,
+                                 floating* si, bint* huge, bint* tiny) noexcept nogil:
+    # sqrt(xs^2 + b s^2) with xs = x s, s a power of two (exact) where x^2 would
+    # overflow (huge), or underflow while b is smaller still (tiny; b = 0 makes
+    # squareplus relu: r must stay |x|); si = 1/s.  Also returns xs and the
+    # radicand vs, for the derivative.
+    cdef floating s, bss
     if floating is float:
-        huge = abs_(x) > <float>1e18
+        huge[0] = abs_(x) > <float>1e18
         # |x| < 2^-60, b < 2^-120: scaled by 2^100 (subnormal x included)
-        tiny = (abs_(x) < <float>8.673617379884035e-19) & (b < <float>7.52316384526264e-37)
-        s = <float>5.421010862427522e-20 if huge else (<float>1.2676506002282294e30 if tiny else <float>1.0)
-        si = <float>1.8446744073709552e19 if huge else (<float>7.888609052210118e-31 if tiny else <float>1.0)
+        tiny[0] = (abs_(x) < <float>8.673617379884035e-19) & (b < <float>7.52316384526264e-37)
+        s = <float>5.421010862427522e-20 if huge[0] else (<float>1.2676506002282294e30 if tiny[0] else <float>1.0)
+        si[0] = <float>1.8446744073709552e19 if huge[0] else (<float>7.888609052210118e-31 if tiny[0] else <float>1.0)
+        # b s^2 selected among loop-invariant products (hoisted out of the
+        # loop) rather than formed per element; (b s) s: s*s would overflow
+        bss = ((b * <float>5.421010862427522e-20) * <float>5.421010862427522e-20 if huge[0]
+               else ((b * <float>1.2676506002282294e30) * <float>1.2676506002282294e30 if tiny[0] else b))
     else:
-        huge = abs_(x) > 1e150
-        tiny = (abs_(x) < 3.054936363499605e-151) & (b < 9.332636185032189e-302)  # 2^-500, 2^-1000
-        s = 2.4099198651028841e-181 if huge else (4.1495155688809929e180 if tiny else 1.0)
-        si = 4.1495155688809929e180 if huge else (2.4099198651028841e-181 if tiny else 1.0)
-    cdef floating xs = x * s
-    return sqrt_(xs * xs + (b * s) * s) * si       # (b s) s: s*s would overflow for float
+        huge[0] = abs_(x) > 1e150
+        tiny[0] = (abs_(x) < 3.054936363499605e-151) & (b < 9.332636185032189e-302)  # 2^-500, 2^-1000
+        s = 2.4099198651028841e-181 if huge[0] else (4.1495155688809929e180 if tiny[0] else 1.0)
+        si[0] = 4.1495155688809929e180 if huge[0] else (2.4099198651028841e-181 if tiny[0] else 1.0)
+        bss = ((b * 2.4099198651028841e-181) * 2.4099198651028841e-181 if huge[0]
+               else ((b * 4.1495155688809929e180) * 4.1495155688809929e180 if tiny[0] else b))
+    xs[0] = x * s
+    vs[0] = mul_add(xs[0], xs[0], bss)
+    return sqrt_(vs[0])
+
+cdef inline floating _sqp_root(floating x, floating b) noexcept nogil:
+    cdef floating xs, vs, si
+    cdef bint huge, tiny
+    return _sqp_scaled(x, b, &xs, &vs, &si, &huge, &tiny) * si
 
 cdef inline floating squareplus_fwd(floating x, floating b) noexcept nogil:
     cdef floating r = _sqp_root(x, b)
@@ -615,12 +663,28 @@ cdef inline floating squareplus_fwd(floating x, floating b) noexcept nogil:
             else ((b * <floating>0.25) / (r * <floating>0.5 - x * <floating>0.5) if b > 0
                   else (<floating>0.0 if x < 0 else x)))
 
-# (1 + x / r) / 2 for x >= 0; b / (2 r (r - x)) for x < 0.
+# One division for both signs, on the scaled quantities (the scale cancels
+# or is applied after):
+#   x >= 0:  (1 + x / r) / 2 = (rs + xs) / (2 rs)
+#   x <  0:  b / (2 r (r - x)) = (b/2) / (v + r |x|) = (b s^2 / 2) / (vs + rs |xs|)
+#            (positive terms, v = x^2 + b), b s^2 / 2 taken as (b/2) then times
+#            s twice where x is huge (b s^2 could be subnormal there).
 cdef inline floating squareplus_bwd_x(floating g, floating x, floating b) noexcept nogil:
-    cdef floating r = _sqp_root(x, b)
-    # r = 0 only at x = 0 with b = 0 (then relu's kink): the mean slope 1/2 there
-    cdef floating q = (x / r if r > 0 else <floating>0.0) if x < <floating>INFINITY else <floating>1.0
-    return (g * ((<floating>1.0 + q) * <floating>0.5) if x >= 0
-            else (g * (((b * <floating>0.25) / r) / (r * <floating>0.5 - x * <floating>0.5)) if b > 0
-                  else (<floating>0.0 if x < 0 else x)))
+    cdef floating xs, vs, si
+    cdef bint huge, tiny
+    cdef floating rs = _sqp_scaled(x, b, &xs, &vs, &si, &huge, &tiny)
+    cdef bint pos = x >= 0
+    cdef floating bh, post
+    if floating is float:
+        bh = ((b * <float>1.2676506002282294e30) * <float>1.2676506002282294e30) * <float>0.5 if tiny else b * <float>0.5
+        post = <float>5.421010862427522e-20 if huge & (x < 0) else <float>1.0
+    else:
+        bh = ((b * 4.1495155688809929e180) * 4.1495155688809929e180) * 0.5 if tiny else b * 0.5
+        post = 2.4099198651028841e-181 if huge & (x < 0) else 1.0
+    cdef floating res = ((((rs + xs) * <floating>0.5 if pos else bh) / (rs if pos else mul_add(rs, -xs, vs)))
+                         * post) * post
+    # r = 0 only at x = 0 with b = 0 (relu's kink): the mean slope 1/2 there;
+    # x = +inf: the limit 1 (inf / inf above)
+    res = <floating>0.5 if rs == 0 else res
+    return g * (<floating>1.0 if x == <floating>INFINITY else res)
 # --- end cat1 ---

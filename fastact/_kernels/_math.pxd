@@ -199,7 +199,9 @@ cdef inline float expf_neg(float x, float scale) noexcept nogil:
     x = <float>-110.0 if x < <float>-110.0 else x
     cdef float r = _reduce_f(x, <float>12583103.0, &t)   # bias 127 + 64
     cdef float p = _expm1_poly_f(r) + <float>1.0
-    return ((p * f32_pow2_of(t)) * scale) * <float>5.421010862427522e-20   # 2^-64
+    # scale * 2^-64 is an exact power of two, folded at compile time: the same
+    # single rounding as ((p 2^(n+64)) scale) 2^-64, one multiply fewer
+    return (p * f32_pow2_of(t)) * (scale * <float>5.421010862427522e-20)   # 2^-64
 
 
 cdef inline double expd_neg(double x, double scale) noexcept nogil:
@@ -207,7 +209,7 @@ cdef inline double expd_neg(double x, double scale) noexcept nogil:
     x = -760.0 if x < -760.0 else x
     cdef double r = _reduce_d(x, 6755399441057367.0, &t)          # bias 1023 + 600
     cdef double p = _expm1_poly_d(r) + 1.0
-    return ((p * f64_pow2_of(t)) * scale) * 2.4099198651028841e-181   # 2^-600
+    return (p * f64_pow2_of(t)) * (scale * 2.4099198651028841e-181)   # 2^-600
 
 
 cdef inline floating exp_neg(floating x) noexcept nogil:
@@ -325,18 +327,27 @@ cdef inline floating tanh_(floating x) noexcept nogil:
 # result is a normal number over the whole clamped range; big_unscale
 # multiplies by 2^-K.  Multiplying a factor in before the unscaling rounds a
 # subnormal product once instead of twice (x e^x for x << 0 in silu, mish).
-cdef inline floating exp_neg_big(floating x) noexcept nogil:
+# exp_neg_big_nc is the same without the clamp, for callers that clamp x to
+# [-110, 0] ([-760, 0] for double) themselves and reuse the clamped value
+# (silu): gcc does not remove a second, redundant clamp.
+cdef inline floating exp_neg_big_nc(floating x) noexcept nogil:
     cdef floating t, r, p
     if floating is float:
-        x = <float>-110.0 if x < <float>-110.0 else x
         r = _reduce_f(x, <float>12583103.0, &t)
         p = _expm1_poly_f(r) + <float>1.0
         return p * f32_pow2_of(t)
     else:
-        x = -760.0 if x < -760.0 else x
         r = _reduce_d(x, 6755399441057367.0, &t)
         p = _expm1_poly_d(r) + 1.0
         return p * f64_pow2_of(t)
+
+
+cdef inline floating exp_neg_big(floating x) noexcept nogil:
+    if floating is float:
+        x = <float>-110.0 if x < <float>-110.0 else x
+    else:
+        x = -760.0 if x < -760.0 else x
+    return exp_neg_big_nc(x)
 
 
 cdef inline floating big_unscale(floating v) noexcept nogil:
