@@ -146,7 +146,9 @@ cdef inline floating threshold_bwd_x(floating g, floating x, floating threshold,
 # softplus, squareplus ----------------------------------------------------------
 from libc.math cimport INFINITY
 from fastact._kernels._math cimport (exp_neg_big, big_unscale, log1p_unit, copysign_, clamp,
-                                     sqrt_, phi_center, phi_tail_ratio, exp_neg_half_sq_big)
+                                     sqrt_, phi_center, phi_tail_ratio, exp_neg_half_sq_big,
+                                     fmaf_, fma_, sq_lo_f, sq_lo_d, recip_lin_f, f32_pow2_of, f64_pow2_of,
+                                     _expm1_poly_f, _expm1_poly_d)
 
 # Below this, x e^x (silu, mish, gelu) rounds to 0 and exp_neg_big is clamped.
 cdef inline floating _tail_lim(floating x) noexcept nogil:
@@ -372,101 +374,80 @@ cdef inline double _gelu_d_bwd(double x) noexcept nogil:
     r = _root_gelu(x) if abs_(x + 0.7517915246935645) < 0.5 else r
     return 0.0 if x < -40.0 else (r if x == x else x)
 
-# gelu float32, natively in float (fits of our own for float accuracy,
-# tools/fit_gelu_f32.py): the same parts as the double kernels, with a
-# 12-bit Veltkamp split (2^12 + 1) for e^(-y^2/2).  y <= 14.5: beyond, x Phi(x)
-# rounds to -0 in float.
-cdef inline float _phi_center_f(float x) noexcept nogil:
-    # (Phi(x) - 1/2) / x for |x| <= 0.6745, in z = x^2
-    cdef float z = x * x
-    cdef float p = <float>0.00010523194941924885
-    p = p * z + <float>-0.0011833339231088758
-    p = p * z + <float>0.009972913190722466
-    p = p * z + <float>-0.06649034470319748
-    p = p * z + <float>0.3989422917366028
-    return p
-
-cdef inline float _phi_tail_ratio_f(float y) noexcept nogil:
-    cdef float t = y - <float>3.165
-    cdef float bb = t - y
-    cdef float tlo = (y - (t - bb)) + (<float>-3.165 - bb)
-    cdef float p = <float>2.228671240611657e-12
-    p = p * t + <float>-1.3738963092202461e-11
-    p = p * t + <float>2.3882852293044543e-11
-    p = p * t + <float>-1.268525007258603e-10
-    p = p * t + <float>1.2982008801287748e-09
-    p = p * t + <float>-7.206884422572557e-09
-    p = p * t + <float>3.536239034929167e-08
-    p = p * t + <float>-1.841788730416738e-07
-    p = p * t + <float>9.457863825446111e-07
-    p = p * t + <float>-4.669724603445502e-06
-    p = p * t + <float>2.2330043066176586e-05
-    p = p * t + <float>-0.00010333582758903503
-    p = p * t + <float>0.00046105263754725456
-    p = p * t + <float>-0.0019759293645620346
-    p = p * t + <float>0.008098021149635315
-    p = p * t + <float>-0.031558021903038025
-    p = p * t + <float>0.11607717722654343
-    cdef float mid = p + (y * p - <float>0.3989422804014327) * tlo
-    cdef float u = <float>1.0 / (y * y)
-    cdef float s = <float>-357.2429504394531
-    s = s * u + <float>85.41315460205078
-    s = s * u + <float>-14.629780769348145
-    s = s * u + <float>2.996159315109253
-    s = s * u + <float>-0.9999800324440002
-    s = s * u + <float>0.9999999403953552
-    cdef float far = s * <float>0.3989422804014327 / y
-    return mid if y <= <float>5.66 else far
-
-cdef inline float _exp_neg_half_sq_big_f(float y) noexcept nogil:
-    cdef float cy = y * <float>4097.0
-    cdef float yh = cy - (cy - y)
-    cdef float yl = y - yh
-    cdef float a = <float>-0.5 * (yh * yh)
-    cdef float b = -(yh * yl + <float>0.5 * (yl * yl))
-    cdef float s = a + b
-    cdef float corr = (a - s) + b
-    cdef float e = exp_neg_big(s)
-    return e + e * corr
+# gelu float32, natively in float, one formula over the whole range (no
+# center/tail pieces to evaluate both of): with y = |x| and t = 1/(1 + p y),
+#   Phi(-y) = e^(-y^2/2) t R(t)                      (p = 0.3, R of degree 9)
+#   Phi(-y) - y phi(y) = e^(-y^2/2) (y - y0) W(t)    (p = 0.25, W of degree 8)
+# y0 the zero of gelu' (x = -y0), so the backward keeps its relative accuracy
+# there without a separate root polynomial.  R and W are relative minimax fits
+# over y in [0, 14.5] with float coefficients (tools/fit_gelu_f32.py, ~2e-8).
+# e^(-y^2/2) gets y^2's rounding error back in its reduced argument (an exact
+# fma on v3/v4, Dekker's product on base).  Beyond |x| = 14.5, x Phi(x) and
+# gelu'(x) round to -0 / 0 in float.
+cdef inline float _exp_half_sq_f(float hh, float lo, float* sb) noexcept nogil:
+    # e^(-(hh + lo)/2) = 2^n (1 + P) for 0 <= hh <= 14.5^2, |lo| tiny (and nan):
+    # returns P and sets sb = 2^(n + 64) (normal), for the caller's fma.
+    # w = hh + 2 n ln2 = -2 r: hh + 2 n ln2hi is exact (both multiples of 2^-16).
+    cdef float tt = fmaf_(hh, <float>-0.72134752044448170, <float>12583103.0)   # bias 127 + 64
+    cdef float n = tt - <float>12583103.0
+    cdef float w = fmaf_(n, <float>1.38629150390625, hh)
+    w = w + fmaf_(n, <float>2.8572136e-06, lo)
+    sb[0] = f32_pow2_of(tt)
+    # e^(-w/2) - 1 on |w| <= ln 2, relative minimax (3e-9), float coefficients
+    cdef float q = <float>2.159522773581557e-05
+    q = fmaf_(q, w, <float>-0.00026152137434110045)
+    q = fmaf_(q, w, <float>0.0026042666286230087)
+    q = fmaf_(q, w, <float>-0.020833151414990425)
+    q = fmaf_(q, w, <float>0.1249999850988388)
+    q = fmaf_(q, w, <float>-0.5)
+    return q * w
 
 cdef inline float _gelu_f(float x) noexcept nogil:
     cdef float y = abs_(x)
     y = <float>14.5 if y > <float>14.5 else y
-    cdef float yt = <float>0.6745 if y < <float>0.6745 else y
-    cdef float tailb = _exp_neg_half_sq_big_f(y) * _phi_tail_ratio_f(yt)
-    cdef float center = x * (<float>0.5 + x * _phi_center_f(x))
-    cdef float neg = big_unscale(x * tailb)
-    cdef float pos = x * (<float>1.0 - big_unscale(tailb))
-    cdef float r = neg if x < 0 else pos
-    r = center if y <= <float>0.6745 else r
-    return copysign_(<float>0.0, x) if x < <float>-14.5 else r
+    cdef float sb, delta
+    cdef float t = recip_lin_f(y, <float>0.30000001192092896, &delta)
+    cdef float p = <float>-0.020622285082936287
+    p = fmaf_(p, t, <float>0.11242944747209549)
+    p = fmaf_(p, t, <float>-0.2281998097896576)
+    p = fmaf_(p, t, <float>0.19176723062992096)
+    p = fmaf_(p, t, <float>-0.07941015064716339)
+    p = fmaf_(p, t, <float>0.09615029394626617)
+    p = fmaf_(p, t, <float>0.0783916711807251)
+    p = fmaf_(p, t, <float>0.1102350503206253)
+    p = fmaf_(p, t, <float>0.11957185715436935)
+    p = fmaf_(p, t, <float>0.11968669295310974)
+    # t's rounding error moves T by k(t) delta, k = dlog T/dlog t (1.2 to 2.7):
+    # folded into e^(...) as lo - 2 k delta
+    cdef float kd = fmaf_(t, <float>1.8186915, <float>0.85020685) * delta
+    cdef float hh = y * y
+    cdef float pe = _exp_half_sq_f(hh, fmaf_(kd, <float>-2.0, sq_lo_f(y, hh)), &sb)
+    cdef float m = -y if x < 0 else <float>1.0
+    cdef float a = (t * p) * m                            # T(y), x T(y) for x < 0
+    cdef float q = big_unscale(fmaf_(pe, a, a) * sb)      # Phi(-y), x Phi(x) for x < 0
+    return q if x < 0 else x * (<float>1.0 - q)
 
 cdef inline float _gelu_f_bwd(float x) noexcept nogil:
     cdef float y = abs_(x)
     y = <float>14.5 if y > <float>14.5 else y
-    cdef float yt = <float>0.6745 if y < <float>0.6745 else y
-    cdef float eb = _exp_neg_half_sq_big_f(y)
-    cdef float c = <float>0.3989422804014327
-    cdef float v = _phi_tail_ratio_f(yt) - y * c
-    cdef float center = (<float>0.5 + x * _phi_center_f(x)) + x * (big_unscale(eb) * c)
-    cdef float neg = big_unscale(eb * v)
-    cdef float pos = <float>1.0 - big_unscale(eb * v)
-    cdef float r = neg if x < 0 else pos
-    r = center if y <= <float>0.6745 else r
-    cdef float t = (x - <float>-0.7517915368080139) - <float>1.211444988769017e-08
-    cdef float q = <float>8.100019476842135e-05
-    q = q * t + <float>0.0001787598303053528
-    q = q * t + <float>-0.0007435503648594022
-    q = q * t + <float>-0.0022376535926014185
-    q = q * t + <float>0.004539089277386665
-    q = q * t + <float>0.019421475008130074
-    q = q * t + <float>-0.014771515503525734
-    q = q * t + <float>-0.11400822550058365
-    q = q * t + <float>-0.018199676647782326
-    q = q * t + <float>0.38828498125076294
-    q = q * t + <float>0.43149399757385254
-    r = t * q if abs_(x - <float>-0.7517915368080139) < <float>0.5 else r
-    return <float>0.0 if x < <float>-14.5 else (r if x == x else x)
+    cdef float sb
+    cdef float hh = y * y
+    cdef float pe = _exp_half_sq_f(hh, sq_lo_f(y, hh), &sb)
+    cdef float t = <float>1.0 / fmaf_(y, <float>0.5, <float>1.0)
+    cdef float p = <float>-0.005249748472124338
+    p = fmaf_(p, t, <float>0.01455421932041645)
+    p = fmaf_(p, t, <float>0.01435760222375393)
+    p = fmaf_(p, t, <float>-0.10368428379297256)
+    p = fmaf_(p, t, <float>0.14206562936306)
+    p = fmaf_(p, t, <float>-0.03470560908317566)
+    p = fmaf_(p, t, <float>-0.03527279570698738)
+    p = fmaf_(p, t, <float>-0.10838400572538376)
+    p = fmaf_(p, t, <float>-0.1498115509748459)
+    p = fmaf_(p, t, <float>-0.39894744753837585)
+    cdef float a = ((y - <float>0.7517915368080139) - <float>-1.211444988769017e-08) * p
+    cdef float v = big_unscale(fmaf_(pe, a, a) * sb)     # Phi(-y) - y phi(y)
+    cdef float r = v if x < 0 else <float>1.0 - v
+    return <float>0.0 if x < <float>-14.5 else r
 
 cdef inline floating gelu_fwd(floating x) noexcept nogil:
     if floating is float:

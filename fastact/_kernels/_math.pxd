@@ -38,6 +38,49 @@ cdef extern from *:
     #define fa_fmaf(a, b, c) ((a) * (b) + (c))
     #define fa_fma(a, b, c) ((a) * (b) + (c))
     #endif
+    /* y*y - hh exactly, for hh = y*y rounded (|y| small enough that the
+       Veltkamp split neither overflows nor matters when it underflows): one
+       fma where the target has it, Dekker's product otherwise. */
+    #ifdef __FMA__
+    #define fa_sq_lo_f(y, hh) __builtin_fmaf((y), (y), -(hh))
+    #define fa_sq_lo_d(y, hh) __builtin_fma((y), (y), -(hh))
+    #else
+    static inline float fa_sq_lo_f(float y, float hh) {
+        float c = y * 4097.0f, yh = c - (c - y), yl = y - yh;
+        return ((yh * yh - hh) + yh * yl + yh * yl) + yl * yl; }
+    static inline double fa_sq_lo_d(double y, double hh) {
+        double c = y * 134217729.0, yh = c - (c - y), yl = y - yh;
+        return ((yh * yh - hh) + yh * yl + yh * yl) + yl * yl; }
+    #endif
+    /* t = 1/(1 + p y) rounded, for 0 <= p y < 2^20, and its relative error:
+       1/(1 + p y) = t (1 + *delta) to first order (|delta| <~ 2^-23). */
+    #ifdef __FMA__
+    static inline float fa_recip_lin_f(float y, float p, float* delta) {
+        float d = __builtin_fmaf(y, p, 1.0f);
+        float dl = __builtin_fmaf(y, p, 1.0f - d);       /* 1 - d is exact */
+        float t = 1.0f / d;
+        float rem = __builtin_fmaf(-t, d, 1.0f);         /* exact */
+        *delta = __builtin_fmaf(-dl, t, rem);
+        return t; }
+    #else
+    static inline float fa_split_f(float a, float* lo) {
+        float c = a * 4097.0f, h = c - (c - a); *lo = a - h; return h; }
+    static inline float fa_recip_lin_f(float y, float p, float* delta) {
+        float yl, pl, tl, dl2;
+        float yh = fa_split_f(y, &yl), ph = fa_split_f(p, &pl);
+        float py = y * p;
+        float pe = ((yh * ph - py) + yh * pl + yl * ph) + yl * pl;   /* y p - py */
+        float d = 1.0f + py;
+        float bb = d - py;
+        float dl = ((py - (d - bb)) + (1.0f - bb)) + pe;    /* 1 + y p - d, to first order */
+        float t = 1.0f / d;
+        float th = fa_split_f(t, &tl), dh = fa_split_f(d, &dl2);
+        float td = t * d;
+        float te = ((th * dh - td) + th * dl2 + tl * dh) + tl * dl2;  /* t d - td */
+        float rem = (1.0f - td) - te;
+        *delta = rem - dl * t;
+        return t; }
+    #endif
     """
     float f32_from_bits "fa_f32_from_bits"(int32_t) noexcept nogil
     int32_t f32_to_bits "fa_f32_to_bits"(float) noexcept nogil
@@ -47,6 +90,9 @@ cdef extern from *:
     double f64_pow2_of "fa_f64_pow2_of"(double) noexcept nogil
     float fmaf_ "fa_fmaf"(float, float, float) noexcept nogil
     double fma_ "fa_fma"(double, double, double) noexcept nogil
+    float sq_lo_f "fa_sq_lo_f"(float, float) noexcept nogil
+    double sq_lo_d "fa_sq_lo_d"(double, double) noexcept nogil
+    float recip_lin_f "fa_recip_lin_f"(float, float, float*) noexcept nogil
     float copysignf(float, float) noexcept nogil
     double copysign(double, double) noexcept nogil
     float fabsf(float) noexcept nogil
