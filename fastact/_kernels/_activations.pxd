@@ -147,7 +147,7 @@ cdef inline floating threshold_bwd_x(floating g, floating x, floating threshold,
 from libc.math cimport INFINITY
 from fastact._kernels._math cimport (exp_neg_big, big_unscale, log1p_unit, copysign_, clamp,
                                      sqrt_, phi_center, phi_tail_ratio, exp_neg_half_sq_big,
-                                     fmaf_, fma_, sq_lo_f, sq_lo_d, recip_lin_f, f32_pow2_of, f64_pow2_of,
+                                     fmaf_, fma_, sq_lo_f, sq_lo_d, prod_err_d, recip_lin_f, f32_pow2_of, f64_pow2_of,
                                      _expm1_poly_f, _expm1_poly_d)
 
 # Below this, x e^x (silu, mish, gelu) rounds to 0 and exp_neg_big is clamped.
@@ -176,13 +176,47 @@ cdef inline double _root_mish(double x) noexcept nogil:
 # gelu: root -0.75179152469356445746, |t| <= 0.5, degree 16, relative fit error 5.66e-19
 cdef inline double _root_gelu(double x) noexcept nogil:
     cdef double t = (x - (-0.7517915246935645)) - (1.4956759177009883e-17)
-    cdef double q = ((((((((((((((((-3.349597917571709e-08) * t + -2.995455036679468e-09) * t + 5.69425590267986e-07) * t + 4.334404532212635e-07) * t + -7.748264706347844e-06) * t + -1.1214516928818857e-05) * t + 8.615945268854125e-05) * t + 0.00018633976419999437) * t + -0.0007448268367337213) * t + -0.0022395380694159657) * t + 0.004539228379048298) * t + 0.019421679838242334) * t + -0.014771522148242962) * t + -0.11400823329722266) * t + -0.018199676398671094) * t + 0.38828498299055203) * t + 0.4314939923140469
+    cdef double q = -3.349597917571709e-08
+    q = fma_(q, t, -2.995455036679468e-09)
+    q = fma_(q, t, 5.69425590267986e-07)
+    q = fma_(q, t, 4.334404532212635e-07)
+    q = fma_(q, t, -7.748264706347844e-06)
+    q = fma_(q, t, -1.1214516928818857e-05)
+    q = fma_(q, t, 8.615945268854125e-05)
+    q = fma_(q, t, 0.00018633976419999437)
+    q = fma_(q, t, -0.0007448268367337213)
+    q = fma_(q, t, -0.0022395380694159657)
+    q = fma_(q, t, 0.004539228379048298)
+    q = fma_(q, t, 0.019421679838242334)
+    q = fma_(q, t, -0.014771522148242962)
+    q = fma_(q, t, -0.11400823329722266)
+    q = fma_(q, t, -0.018199676398671094)
+    q = fma_(q, t, 0.38828498299055203)
+    q = fma_(q, t, 0.4314939923140469)
     return t * q
 
 # gelu_tanh: root -0.75246142207101625849, |t| <= 0.5, degree 18, relative fit error 3.29e-19
 cdef inline double _root_gelu_tanh(double x) noexcept nogil:
     cdef double t = (x - (-0.7524614220710163)) - (3.635560509207687e-17)
-    cdef double q = ((((((((((((((((((6.232956674932941e-08) * t + 1.2278403207499808e-07) * t + -4.247968716582158e-07) * t + -9.806892331185908e-07) * t + 2.4318763367090992e-06) * t + 5.91613183401748e-06) * t + -1.595062720551899e-05) * t + -3.495577142549275e-05) * t + 0.0001242522516989915) * t + 0.000263927601381472) * t + -0.0009274420215075552) * t + -0.002422731843622965) * t + 0.005261059254874749) * t + 0.019682309459762865) * t + -0.016619328343051895) * t + -0.11394448308095799) * t + -0.01578285352184803) * t + 0.3875184461357889) * t + 0.4304000910248585
+    cdef double q = 6.232956674932941e-08
+    q = fma_(q, t, 1.2278403207499808e-07)
+    q = fma_(q, t, -4.247968716582158e-07)
+    q = fma_(q, t, -9.806892331185908e-07)
+    q = fma_(q, t, 2.4318763367090992e-06)
+    q = fma_(q, t, 5.91613183401748e-06)
+    q = fma_(q, t, -1.595062720551899e-05)
+    q = fma_(q, t, -3.495577142549275e-05)
+    q = fma_(q, t, 0.0001242522516989915)
+    q = fma_(q, t, 0.000263927601381472)
+    q = fma_(q, t, -0.0009274420215075552)
+    q = fma_(q, t, -0.002422731843622965)
+    q = fma_(q, t, 0.005261059254874749)
+    q = fma_(q, t, 0.019682309459762865)
+    q = fma_(q, t, -0.016619328343051895)
+    q = fma_(q, t, -0.11394448308095799)
+    q = fma_(q, t, -0.01578285352184803)
+    q = fma_(q, t, 0.3875184461357889)
+    q = fma_(q, t, 0.4304000910248585)
     return t * q
 
 
@@ -365,7 +399,7 @@ cdef inline double _gelu_d_bwd(double x) noexcept nogil:
     cdef double yt = 0.67 if y < 0.67 else y      # T is used only beyond 0.674
     cdef double eb = exp_neg_half_sq_big(y)
     cdef double c = 0.398942280401432677939946059934
-    cdef double v = phi_tail_ratio(yt) - y * c
+    cdef double v = fma_(-y, c, phi_tail_ratio(yt)) - y * -2.49232720227773e-17   # c = 1/sqrt(2 pi) hi + lo
     cdef double center = (0.5 + phi_center(x)) + x * (big_unscale(eb) * c)
     cdef double neg = big_unscale(eb * v)
     cdef double pos = 1.0 - big_unscale(eb * v)
@@ -467,13 +501,7 @@ cdef inline floating gelu_bwd_x(floating g, floating x) noexcept nogil:
 # products, no fma needed): e^w for x << 0 amplifies w's rounding by |w|.
 cdef inline double _two_prod(double a, double b, double* err) noexcept nogil:
     cdef double p = a * b
-    cdef double ca = a * 134217729.0
-    cdef double ah = ca - (ca - a)
-    cdef double al = a - ah
-    cdef double cb = b * 134217729.0
-    cdef double bh = cb - (cb - b)
-    cdef double bl = b - bh
-    err[0] = ((ah * bh - p) + ah * bl + al * bh) + al * bl
+    err[0] = prod_err_d(a, b, p)        # one fma on v3/v4, Dekker's product on base
     return p
 
 # e^-|w| 2^600 and, through wprime, x dw/dx; x clamped to [-40, 40] by the caller.
