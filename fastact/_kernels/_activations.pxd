@@ -147,7 +147,7 @@ cdef inline floating threshold_bwd_x(floating g, floating x, floating threshold,
 from libc.math cimport INFINITY
 from fastact._kernels._math cimport (exp_neg_big, big_unscale, log1p_unit, copysign_, clamp,
                                      sqrt_, phi_center, phi_tail_ratio, exp_neg_half_sq_big,
-                                     fmaf_, fma_, sq_lo_f, sq_lo_d, prod_err_d, recip_lin_f, f32_pow2_of, f64_pow2_of,
+                                     fmaf_, fma_, sq_lo_f, sq_lo_d, prod_err_d, recip_lin_f, gelu_tanh_w_f, f32_pow2_of, f64_pow2_of,
                                      _expm1_poly_f, _expm1_poly_d)
 
 # Below this, x e^x (silu, mish, gelu) rounds to 0 and exp_neg_big is clamped.
@@ -549,9 +549,36 @@ cdef inline double _gelu_tanh_d_bwd(double x) noexcept nogil:
     r = _root_gelu_tanh(x) if abs_(x + 0.7524614220710163) < 0.5 else r
     return 0.0 if x < -40.0 else r
 
+# float: x sigma(w) natively, w = wh + wl from gelu_tanh_w_f; e^-|w| 2^64 with wl
+# folded into the reduced argument; |x| clamped at 11 (beyond, x sigma(w) is x or
+# rounds to -0).
+cdef inline float _gelu_tanh_eb_f(float a) noexcept nogil:
+    # e^-w(a) 2^64 for 0 <= a <= 11 (and nan)
+    cdef float wl
+    cdef float w = gelu_tanh_w_f(a, &wl)
+    cdef float tt = fmaf_(w, <float>-1.44269504088896341, <float>12583103.0)   # bias 127 + 64
+    cdef float n = tt - <float>12583103.0
+    cdef float r = fmaf_(n, <float>-0.693145751953125, -w)        # exact
+    r = fmaf_(n, <float>-1.4286068e-06, r) - wl
+    cdef float s = f32_pow2_of(tt)
+    return fmaf_(_expm1_poly_f(r), s, s)
+
+cdef inline float _gelu_tanh_f(float x) noexcept nogil:
+    cdef float a = abs_(x)
+    a = <float>11.0 if a > <float>11.0 else a
+    cdef float eb = _gelu_tanh_eb_f(a)
+    cdef float e = big_unscale(eb)
+    cdef float d = <float>1.0 + e
+    # x < 0: -a e / (1 + e) with 1 + e = d + dl exactly; 1/(1 + dl/d) ~ 1 - dl
+    # (within dl/2), the error of d that the sum would otherwise leave
+    cdef float ndl = (d - <float>1.0) - e
+    cdef float ae = -(a * eb)
+    cdef float q = (fmaf_(ae, ndl, ae) if x < 0 else x) / d
+    return big_unscale(q) if x < 0 else q
+
 cdef inline floating gelu_tanh_fwd(floating x) noexcept nogil:
     if floating is float:
-        return <float>_gelu_tanh_d(<double>x)
+        return _gelu_tanh_f(x)
     else:
         return _gelu_tanh_d(x)
 

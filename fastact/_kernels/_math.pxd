@@ -58,6 +58,30 @@ cdef extern from *:
         double c = y * 134217729.0, yh = c - (c - y), yl = y - yh;
         return ((yh * yh - hh) + yh * yl + yh * yl) + yl * yl; }
     #endif
+    /* gelu(approximate="tanh")'s w = 2 sqrt(2/pi) a (1 + 0.044715 a^2) for 0 <= a <= 11
+       (and nan) as a float plus *lo, |error| ~ 2^-46 relative: e^-w for w up to 112
+       needs w to ~30 bits.  With fma every rounding error is recovered exactly
+       (K and C as float hi + lo); without, w is formed in double. */
+    #ifdef __FMA__
+    static inline float fa_gelu_tanh_w_f(float a, float* lo) {
+        const float Kh = 1.5957691669464111f, Kl = -4.534068054340423e-08f;
+        const float Ch = 0.044714998453855515f, Cl = 1.5461444347053543e-09f;
+        float hh = a * a, hl = __builtin_fmaf(a, a, -hh);            /* a^2 = hh + hl */
+        float sh = __builtin_fmaf(Ch, hh, 1.0f);                       /* 1 + C a^2 */
+        float sl = __builtin_fmaf(Ch, hh, 1.0f - sh)                   /* 1 - sh exact */
+                   + __builtin_fmaf(Ch, hl, Cl * hh);
+        float mh = a * sh, me = __builtin_fmaf(a, sh, -mh);          /* a s */
+        float wh = Kh * mh, we = __builtin_fmaf(Kh, mh, -wh);        /* K a s */
+        *lo = __builtin_fmaf(Kh, __builtin_fmaf(a, sl, me), __builtin_fmaf(Kl, mh, we));
+        return wh; }
+    #else
+    static inline float fa_gelu_tanh_w_f(float a, float* lo) {
+        double ad = a;
+        double w = 1.5957691216057308 * ad * (1.0 + 0.044715 * (ad * ad));
+        float wh = (float)w;
+        *lo = (float)(w - wh);
+        return wh; }
+    #endif
     /* t = 1/(1 + p y) rounded, for 0 <= p y < 2^20, and its relative error:
        1/(1 + p y) = t (1 + *delta) to first order (|delta| <~ 2^-23). */
     #ifdef __FMA__
@@ -100,6 +124,7 @@ cdef extern from *:
     double sq_lo_d "fa_sq_lo_d"(double, double) noexcept nogil
     double prod_err_d "fa_prod_err_d"(double, double, double) noexcept nogil
     float recip_lin_f "fa_recip_lin_f"(float, float, float*) noexcept nogil
+    float gelu_tanh_w_f "fa_gelu_tanh_w_f"(float, float*) noexcept nogil
     float copysignf(float, float) noexcept nogil
     double copysign(double, double) noexcept nogil
     float fabsf(float) noexcept nogil
