@@ -147,7 +147,7 @@ cdef inline floating threshold_bwd_x(floating g, floating x, floating threshold,
 from libc.math cimport INFINITY
 from fastact._kernels._math cimport (exp_neg_big, big_unscale, log1p_unit, copysign_, clamp,
                                      sqrt_, phi_center, phi_tail_ratio, exp_neg_half_sq_big,
-                                     fmaf_, fma_, sq_lo_f, sq_lo_d, prod_err_d, recip_lin_f, gelu_tanh_w_f, f32_pow2_of, f64_pow2_of,
+                                     fmaf_, fma_, sq_lo_f, sq_lo_d, prod_err_d, recip_lin_f, gelu_tanh_w_f, gelu_tanh_xw_f, f32_pow2_of, f64_pow2_of,
                                      _expm1_poly_f, _expm1_poly_d)
 
 # Below this, x e^x (silu, mish, gelu) rounds to 0 and exp_neg_big is clamped.
@@ -552,29 +552,62 @@ cdef inline double _gelu_tanh_d_bwd(double x) noexcept nogil:
 # float: x sigma(w) natively, w = wh + wl from gelu_tanh_w_f; e^-|w| 2^64 with wl
 # folded into the reduced argument; |x| clamped at 11 (beyond, x sigma(w) is x or
 # rounds to -0).
-cdef inline float _gelu_tanh_eb_f(float a) noexcept nogil:
-    # e^-w(a) 2^64 for 0 <= a <= 11 (and nan)
-    cdef float wl
-    cdef float w = gelu_tanh_w_f(a, &wl)
+cdef inline float _gelu_tanh_pe_f(float w, float wl, float* sb) noexcept nogil:
+    # e^-(w + wl) = 2^n (1 + P) for 0 <= w <= 113 (and nan): returns P, sets
+    # sb = 2^(n + 64) (normal), so that the caller rounds (1 + P) v once, by an fma
     cdef float tt = fmaf_(w, <float>-1.44269504088896341, <float>12583103.0)   # bias 127 + 64
     cdef float n = tt - <float>12583103.0
     cdef float r = fmaf_(n, <float>-0.693145751953125, -w)        # exact
-    r = fmaf_(n, <float>-1.4286068e-06, r) - wl
-    cdef float s = f32_pow2_of(tt)
-    return fmaf_(_expm1_poly_f(r), s, s)
+    r = r + fmaf_(n, <float>-1.4286068e-06, -wl)                 # one rounding
+    sb[0] = f32_pow2_of(tt)
+    return _expm1_poly_f(r)
 
 cdef inline float _gelu_tanh_f(float x) noexcept nogil:
     cdef float a = abs_(x)
     a = <float>11.0 if a > <float>11.0 else a
-    cdef float eb = _gelu_tanh_eb_f(a)
-    cdef float e = big_unscale(eb)
+    cdef float wl, sb
+    cdef float w = gelu_tanh_w_f(a, &wl)
+    cdef float pe = _gelu_tanh_pe_f(w, wl, &sb)
+    cdef float e = big_unscale(fmaf_(pe, sb, sb))
     cdef float d = <float>1.0 + e
     # x < 0: -a e / (1 + e) with 1 + e = d + dl exactly; 1/(1 + dl/d) ~ 1 - dl
     # (within dl/2), the error of d that the sum would otherwise leave
     cdef float ndl = (d - <float>1.0) - e
-    cdef float ae = -(a * eb)
-    cdef float q = (fmaf_(ae, ndl, ae) if x < 0 else x) / d
+    cdef float na = fmaf_(-a, ndl, -a)
+    cdef float q = (fmaf_(pe, na, na) * sb if x < 0 else x) / d
     return big_unscale(q) if x < 0 else q
+
+# sigma(w) (1 + x w' sigma(-w)), x w' = K a (1 + 3 C a^2) (a = |x|), over one division:
+# x >= 0: (1 + e + x w' e) / (1 + e)^2;  x < 0: e (1 + e - a w') / (1 + e)^2, e = e^-|w|;
+# around the zero at -0.7525 (where 1 + e - x w' cancels), |t| < 1/2, t Q(t), Q a
+# float fit (2.9e-8 relative).
+cdef inline float _gelu_tanh_f_bwd(float x) noexcept nogil:
+    cdef float a = abs_(x)
+    a = <float>11.0 if a > <float>11.0 else a
+    cdef float wl, sb, xl
+    cdef float w = gelu_tanh_w_f(a, &wl)
+    cdef float pe = _gelu_tanh_pe_f(w, wl, &sb)
+    cdef float e = big_unscale(fmaf_(pe, sb, sb))
+    cdef float xh = gelu_tanh_xw_f(a, w, wl, &xl)                      # x w' = xh + xl
+    cdef float den = fmaf_(e, e + <float>2.0, <float>1.0)                 # (1 + e)^2
+    cdef float d = <float>1.0 + e
+    cdef float sn = (d - xh) + ((e - (d - <float>1.0)) - xl)       # 1 + e - x w', one rounding
+    cdef float num = (fmaf_(pe, sn, sn) * sb if x < 0
+                      else fmaf_(xh + xl, e, <float>1.0) + e)
+    cdef float r = num / den
+    r = big_unscale(r) if x < 0 else r
+    cdef float t = (x - <float>-0.7524614334106445) - <float>1.1339627903339533e-08
+    cdef float q = <float>0.0006308837910182774
+    q = fmaf_(q, t, <float>-0.00045361474622040987)
+    q = fmaf_(q, t, <float>-0.0026170387864112854)
+    q = fmaf_(q, t, <float>0.005045367404818535)
+    q = fmaf_(q, t, <float>0.01971433311700821)
+    q = fmaf_(q, t, <float>-0.016586750745773315)
+    q = fmaf_(q, t, <float>-0.11394624412059784)
+    q = fmaf_(q, t, <float>-0.015784451737999916)
+    q = fmaf_(q, t, <float>0.3875184655189514)
+    q = fmaf_(q, t, <float>0.4304001033306122)
+    return t * q if abs_(t) < <float>0.5 else r
 
 cdef inline floating gelu_tanh_fwd(floating x) noexcept nogil:
     if floating is float:
@@ -584,7 +617,7 @@ cdef inline floating gelu_tanh_fwd(floating x) noexcept nogil:
 
 cdef inline floating gelu_tanh_bwd_x(floating g, floating x) noexcept nogil:
     if floating is float:
-        return g * <float>_gelu_tanh_d_bwd(<double>x)
+        return g * _gelu_tanh_f_bwd(x)
     else:
         return g * _gelu_tanh_d_bwd(x)
 

@@ -74,7 +74,21 @@ cdef extern from *:
         float wh = Kh * mh, we = __builtin_fmaf(Kh, mh, -wh);        /* K a s */
         *lo = __builtin_fmaf(Kh, __builtin_fmaf(a, sl, me), __builtin_fmaf(Kl, mh, we));
         return wh; }
+    /* its x w' = 3 w - 2 K a (= K a (1 + 3 C a^2)) as a float plus *lo, from w + wl:
+       the products' and the difference's rounding errors recovered exactly */
+    static inline float fa_gelu_tanh_xw_f(float a, float w, float wl, float* lo) {
+        float ka = 3.1915383338928223f * a, tw = 3.0f * w;
+        float xh = tw - ka, z = xh - tw;                  /* Fast2Sum: tw >= ka */
+        *lo = ((__builtin_fmaf(3.0f, w, -tw) - __builtin_fmaf(3.1915383338928223f, a, -ka))
+               + __builtin_fmaf(3.0f, wl, 9.068136084210544e-08f * a)) - (ka + z);
+        return xh; }
     #else
+    static inline float fa_gelu_tanh_xw_f(float a, float w, float wl, float* lo) {
+        double ad = a;
+        double xw = 1.5957691216057308 * ad * (1.0 + 0.134145 * (ad * ad));
+        float xh = (float)xw;
+        *lo = (float)(xw - xh);
+        return xh; }
     static inline float fa_gelu_tanh_w_f(float a, float* lo) {
         double ad = a;
         double w = 1.5957691216057308 * ad * (1.0 + 0.044715 * (ad * ad));
@@ -125,6 +139,7 @@ cdef extern from *:
     double prod_err_d "fa_prod_err_d"(double, double, double) noexcept nogil
     float recip_lin_f "fa_recip_lin_f"(float, float, float*) noexcept nogil
     float gelu_tanh_w_f "fa_gelu_tanh_w_f"(float, float*) noexcept nogil
+    float gelu_tanh_xw_f "fa_gelu_tanh_xw_f"(float, float, float, float*) noexcept nogil
     float copysignf(float, float) noexcept nogil
     double copysign(double, double) noexcept nogil
     float fabsf(float) noexcept nogil
