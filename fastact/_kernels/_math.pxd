@@ -40,6 +40,93 @@ cdef extern from *:
     #define fa_fmaf(a, b, c) ((a) * (b) + (c))
     #define fa_fma(a, b, c) ((a) * (b) + (c))
     #endif
+    /* y*y - hh exactly, for hh = y*y rounded (|y| small enough that the
+       Veltkamp split neither overflows nor matters when it underflows): one
+       fma where the target has it, Dekker's product otherwise. */
+    #ifdef __FMA__
+    #define fa_sq_lo_f(y, hh) __builtin_fmaf((y), (y), -(hh))
+    #define fa_sq_lo_d(y, hh) __builtin_fma((y), (y), -(hh))
+    #define fa_prod_err_d(a, b, p) __builtin_fma((a), (b), -(p))
+    #else
+    /* a*b - p exactly for p = a*b rounded (Dekker, Veltkamp splits) */
+    static inline double fa_prod_err_d(double a, double b, double p) {
+        double ca = a * 134217729.0, ah = ca - (ca - a), al = a - ah;
+        double cb = b * 134217729.0, bh = cb - (cb - b), bl = b - bh;
+        return ((ah * bh - p) + ah * bl + al * bh) + al * bl; }
+    static inline float fa_sq_lo_f(float y, float hh) {
+        float c = y * 4097.0f, yh = c - (c - y), yl = y - yh;
+        return ((yh * yh - hh) + yh * yl + yh * yl) + yl * yl; }
+    static inline double fa_sq_lo_d(double y, double hh) {
+        double c = y * 134217729.0, yh = c - (c - y), yl = y - yh;
+        return ((yh * yh - hh) + yh * yl + yh * yl) + yl * yl; }
+    #endif
+    /* gelu(approximate="tanh")'s w = 2 sqrt(2/pi) a (1 + 0.044715 a^2) for 0 <= a <= 11
+       (and nan) as a float plus *lo, |error| ~ 2^-46 relative: e^-w for w up to 112
+       needs w to ~30 bits.  With fma every rounding error is recovered exactly
+       (K and C as float hi + lo); without, w is formed in double. */
+    #ifdef __FMA__
+    static inline float fa_gelu_tanh_w_f(float a, float* lo) {
+        const float Kh = 1.5957691669464111f, Kl = -4.534068054340423e-08f;
+        const float Ch = 0.044714998453855515f, Cl = 1.5461444347053543e-09f;
+        float hh = a * a, hl = __builtin_fmaf(a, a, -hh);            /* a^2 = hh + hl */
+        float sh = __builtin_fmaf(Ch, hh, 1.0f);                       /* 1 + C a^2 */
+        float sl = __builtin_fmaf(Ch, hh, 1.0f - sh)                   /* 1 - sh exact */
+                   + __builtin_fmaf(Ch, hl, Cl * hh);
+        float mh = a * sh, me = __builtin_fmaf(a, sh, -mh);          /* a s */
+        float wh = Kh * mh, we = __builtin_fmaf(Kh, mh, -wh);        /* K a s */
+        *lo = __builtin_fmaf(Kh, __builtin_fmaf(a, sl, me), __builtin_fmaf(Kl, mh, we));
+        return wh; }
+    /* its x w' = 3 w - 2 K a (= K a (1 + 3 C a^2)) as a float plus *lo, from w + wl:
+       the products' and the difference's rounding errors recovered exactly */
+    static inline float fa_gelu_tanh_xw_f(float a, float w, float wl, float* lo) {
+        float ka = 3.1915383338928223f * a, tw = 3.0f * w;
+        float xh = tw - ka, z = xh - tw;                  /* Fast2Sum: tw >= ka */
+        *lo = ((__builtin_fmaf(3.0f, w, -tw) - __builtin_fmaf(3.1915383338928223f, a, -ka))
+               + __builtin_fmaf(3.0f, wl, 9.068136084210544e-08f * a)) - (ka + z);
+        return xh; }
+    #else
+    static inline float fa_gelu_tanh_xw_f(float a, float w, float wl, float* lo) {
+        double ad = a;
+        double xw = 1.5957691216057308 * ad * (1.0 + 0.134145 * (ad * ad));
+        float xh = (float)xw;
+        *lo = (float)(xw - xh);
+        return xh; }
+    static inline float fa_gelu_tanh_w_f(float a, float* lo) {
+        double ad = a;
+        double w = 1.5957691216057308 * ad * (1.0 + 0.044715 * (ad * ad));
+        float wh = (float)w;
+        *lo = (float)(w - wh);
+        return wh; }
+    #endif
+    /* t = 1/(1 + p y) rounded, for 0 <= p y < 2^20, and its relative error:
+       1/(1 + p y) = t (1 + *delta) to first order (|delta| <~ 2^-23). */
+    #ifdef __FMA__
+    static inline float fa_recip_lin_f(float y, float p, float* delta) {
+        float d = __builtin_fmaf(y, p, 1.0f);
+        float dl = __builtin_fmaf(y, p, 1.0f - d);       /* 1 - d is exact */
+        float t = 1.0f / d;
+        float rem = __builtin_fmaf(-t, d, 1.0f);         /* exact */
+        *delta = __builtin_fmaf(-dl, t, rem);
+        return t; }
+    #else
+    static inline float fa_split_f(float a, float* lo) {
+        float c = a * 4097.0f, h = c - (c - a); *lo = a - h; return h; }
+    static inline float fa_recip_lin_f(float y, float p, float* delta) {
+        float yl, pl, tl, dl2;
+        float yh = fa_split_f(y, &yl), ph = fa_split_f(p, &pl);
+        float py = y * p;
+        float pe = ((yh * ph - py) + yh * pl + yl * ph) + yl * pl;   /* y p - py */
+        float d = 1.0f + py;
+        float bb = d - py;
+        float dl = ((py - (d - bb)) + (1.0f - bb)) + pe;    /* 1 + y p - d, to first order */
+        float t = 1.0f / d;
+        float th = fa_split_f(t, &tl), dh = fa_split_f(d, &dl2);
+        float td = t * d;
+        float te = ((th * dh - td) + th * dl2 + tl * dh) + tl * dl2;  /* t d - td */
+        float rem = (1.0f - td) - te;
+        *delta = rem - dl * t;
+        return t; }
+    #endif
     """
     float f32_from_bits "fa_f32_from_bits"(int32_t) noexcept nogil
     int32_t f32_to_bits "fa_f32_to_bits"(float) noexcept nogil
@@ -50,6 +137,12 @@ cdef extern from *:
     enum: HAS_FMA "FA_HAS_FMA"
     float fmaf_ "fa_fmaf"(float, float, float) noexcept nogil
     double fma_ "fa_fma"(double, double, double) noexcept nogil
+    float sq_lo_f "fa_sq_lo_f"(float, float) noexcept nogil
+    double sq_lo_d "fa_sq_lo_d"(double, double) noexcept nogil
+    double prod_err_d "fa_prod_err_d"(double, double, double) noexcept nogil
+    float recip_lin_f "fa_recip_lin_f"(float, float, float*) noexcept nogil
+    float gelu_tanh_w_f "fa_gelu_tanh_w_f"(float, float*) noexcept nogil
+    float gelu_tanh_xw_f "fa_gelu_tanh_xw_f"(float, float, float, float*) noexcept nogil
     float copysignf(float, float) noexcept nogil
     double copysign(double, double) noexcept nogil
     float fabsf(float) noexcept nogil
@@ -397,17 +490,18 @@ cdef inline floating log1p_unit(floating e) noexcept nogil:
 # xh having 26 bits (Veltkamp split, no fma needed), so the rounding of x^2,
 # amplified by x^2/2 in the exponent, does not cost accuracy.
 cdef inline double phi_center(double x) noexcept nogil:
-    # (Phi(x) - 0.5) for |x| <= 0.67448975
+    # (Phi(x) - 0.5) for |x| <= 0.67448975: Cody's A(z)/B(z), z = x^2, as fma
+    # Horner chains (B monic)
     cdef double xsq = x * x
-    cdef double xnum = 0.065682337918207449113 * xsq
-    cdef double xden = xsq
-    xnum = (xnum + 2.2352520354606839287) * xsq
-    xden = (xden + 47.20258190468824187) * xsq
-    xnum = (xnum + 161.02823106855587881) * xsq
-    xden = (xden + 976.09855173777669322) * xsq
-    xnum = (xnum + 1067.6894854603709582) * xsq
-    xden = (xden + 10260.932208618978205) * xsq
-    return x * (xnum + 18154.981253343561249) / (xden + 45507.789335026729956)
+    cdef double xnum = fma_(0.065682337918207449113, xsq, 2.2352520354606839287)
+    xnum = fma_(xnum, xsq, 161.02823106855587881)
+    xnum = fma_(xnum, xsq, 1067.6894854603709582)
+    xnum = fma_(xnum, xsq, 18154.981253343561249)
+    cdef double xden = xsq + 47.20258190468824187
+    xden = fma_(xden, xsq, 976.09855173777669322)
+    xden = fma_(xden, xsq, 10260.932208618978205)
+    xden = fma_(xden, xsq, 45507.789335026729956)
+    return x * xnum / xden
 
 
 cdef inline double phi_tail_ratio(double y) noexcept nogil:
@@ -420,64 +514,63 @@ cdef inline double phi_tail_ratio(double y) noexcept nogil:
     cdef double bb = t - y
     cdef double tlo = (y - (t - bb)) + (-3.165 - bb)
     cdef double p = -2.546613068902222e-21
-    p = p * t + 1.840827546901995e-20
-    p = p * t + -2.0526986316731885e-20
-    p = p * t + 1.258214735742391e-19
-    p = p * t + -2.896186182892207e-18
-    p = p * t + 1.9669310393081256e-17
-    p = p * t + -1.0712409897447379e-16
-    p = p * t + 6.934126624245455e-16
-    p = p * t + -4.5996802836660044e-15
-    p = p * t + 2.8958215438977084e-14
-    p = p * t + -1.7828540476852706e-13
-    p = p * t + 1.0830669150662275e-12
-    p = p * t + -6.4613686107924415e-12
-    p = p * t + 3.778714541989155e-11
-    p = p * t + -2.1651055827499902e-10
-    p = p * t + 1.2142585823258946e-09
-    p = p * t + -6.65777619050358e-09
-    p = p * t + 3.5642990876840725e-08
-    p = p * t + -1.8604559230924056e-07
-    p = p * t + 9.452641822753515e-07
-    p = p * t + -4.6661714763921455e-06
-    p = p * t + 2.2330546197178315e-05
-    p = p * t + -0.00010333937904501569
-    p = p * t + 0.0004610524118549174
-    p = p * t + -0.0019759277787467534
-    p = p * t + 0.00809802106715405
-    p = p * t + -0.03155802001378275
-    p = p * t + 0.11607717547793046
+    p = fma_(p, t, 1.840827546901995e-20)
+    p = fma_(p, t, -2.0526986316731885e-20)
+    p = fma_(p, t, 1.258214735742391e-19)
+    p = fma_(p, t, -2.896186182892207e-18)
+    p = fma_(p, t, 1.9669310393081256e-17)
+    p = fma_(p, t, -1.0712409897447379e-16)
+    p = fma_(p, t, 6.934126624245455e-16)
+    p = fma_(p, t, -4.5996802836660044e-15)
+    p = fma_(p, t, 2.8958215438977084e-14)
+    p = fma_(p, t, -1.7828540476852706e-13)
+    p = fma_(p, t, 1.0830669150662275e-12)
+    p = fma_(p, t, -6.4613686107924415e-12)
+    p = fma_(p, t, 3.778714541989155e-11)
+    p = fma_(p, t, -2.1651055827499902e-10)
+    p = fma_(p, t, 1.2142585823258946e-09)
+    p = fma_(p, t, -6.65777619050358e-09)
+    p = fma_(p, t, 3.5642990876840725e-08)
+    p = fma_(p, t, -1.8604559230924056e-07)
+    p = fma_(p, t, 9.452641822753515e-07)
+    p = fma_(p, t, -4.6661714763921455e-06)
+    p = fma_(p, t, 2.2330546197178315e-05)
+    p = fma_(p, t, -0.00010333937904501569)
+    p = fma_(p, t, 0.0004610524118549174)
+    p = fma_(p, t, -0.0019759277787467534)
+    p = fma_(p, t, 0.00809802106715405)
+    p = fma_(p, t, -0.03155802001378275)
+    p = fma_(p, t, 0.11607717547793046)
     cdef double mid = p + (y * p - 0.3989422804014327) * tlo
     cdef double u = 1.0 / (y * y)
     cdef double s = -129686463382.33592
-    s = s * u + 35113730593.9098
-    s = s * u + -4629307765.138533
-    s = s * u + 411290013.6471855
-    s = s * u + -29394185.752150275
-    s = s * u + 1947491.9589356787
-    s = s * u + -134215.62210534024
-    s = s * u + 10387.380820831633
-    s = s * u + -944.9563059718582
-    s = s * u + 104.99983539258787
-    s = s * u + -14.999999624562816
-    s = s * u + 2.9999999995492748
-    s = s * u + -0.9999999999997853
-    s = s * u + 1.0
+    s = fma_(s, u, 35113730593.9098)
+    s = fma_(s, u, -4629307765.138533)
+    s = fma_(s, u, 411290013.6471855)
+    s = fma_(s, u, -29394185.752150275)
+    s = fma_(s, u, 1947491.9589356787)
+    s = fma_(s, u, -134215.62210534024)
+    s = fma_(s, u, 10387.380820831633)
+    s = fma_(s, u, -944.9563059718582)
+    s = fma_(s, u, 104.99983539258787)
+    s = fma_(s, u, -14.999999624562816)
+    s = fma_(s, u, 2.9999999995492748)
+    s = fma_(s, u, -0.9999999999997853)
+    s = fma_(s, u, 1.0)
     cdef double far = s * 0.3989422804014327 / y
     return mid if y <= 5.66 else far
 
 
 cdef inline double exp_neg_half_sq_big(double y) noexcept nogil:
-    # e^(-y^2/2) * 2^600 for 0 <= y <= 40, nearly correctly rounded
-    cdef double cy = y * 134217729.0                    # 2^27 + 1
-    cdef double yh = cy - (cy - y)
-    cdef double yl = y - yh
-    cdef double a = -0.5 * (yh * yh)                    # exact
-    cdef double b = -(yh * yl + 0.5 * (yl * yl))
+    # e^(-y^2/2) * 2^600 for 0 <= y <= 40, nearly correctly rounded: y^2 = hh + lo
+    # exactly (one fma, or Dekker's product on the baseline build)
+    cdef double hh = y * y
+    cdef double a = -0.5 * hh                           # exact
+    cdef double b = -0.5 * sq_lo_d(y, hh)
     cdef double s = a + b
     cdef double corr = (a - s) + b
     cdef double e = exp_neg_big(s)
-    return e + e * corr
+    return fma_(e, corr, e)
 
 
 cdef extern from "<math.h>" nogil:
