@@ -33,13 +33,23 @@ def test_log_softmax_against_mpmath(build, nthreads, dtype, shape, axis):
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["float32", "float64"])
-def test_log_softmax_dominant_row_keeps_tail(dtype):
-    """A row dominated by one entry: log_softmax of the maximum is -tiny, not 0."""
+def test_log_softmax_dominant_row_keeps_tail(build, dtype):
+    """A row dominated by one entry: log_softmax of the maximum is -tiny, not 0
+    (short rows, and rows of 600 that run through the lanes and two blocks,
+    the maximum once or twice)."""
     x = np.array([[0.0, -50.0, -60.0], [0.0, -100.0, -1000.0], [3.0, 3.0, -80.0]], dtype=dtype)
     y = fa.log_softmax(x)
     exact = [v for row in _mp_log_softmax_rows(x) for v in row]
     assert ulp_errors(y.ravel(), exact, dtype).max() <= 4
     assert y[0, 0] < 0
+    long = np.full((3, 600), -60.0, dtype=dtype)
+    long[:, 1] = -50.0
+    long[0, 0] = long[1, 599] = 0.0
+    long[2, 17] = long[2, 530] = 2.0
+    y = fa.log_softmax(long)
+    exact = [v for row in _mp_log_softmax_rows(long) for v in row]
+    assert ulp_errors(y.ravel(), exact, dtype).max() <= 4
+    assert y[0, 0] < 0 and y[1, 599] < 0
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["float32", "float64"])

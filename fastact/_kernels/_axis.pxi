@@ -315,13 +315,53 @@ cdef inline double _log_sum(double s, double c) noexcept nogil:
     return log1p((s - 1.0) + c)
 
 
+cdef inline double _row_expsum_split(const floating* x, Py_ssize_t k, floating m,
+                                     double* rest) noexcept nogil:
+    """sum_j e^(x_j - m) as (the number of x_j == m, returned) + rest[0], the
+    other terms summed in plain double lanes: the count is exact, so the
+    log1p form keeps a tail below the 1 without a compensated sum (half the
+    operations).  For float32: the terms in double sum to far below a float
+    ULP.  m finite (else _row_expsum)."""
+    cdef floating scratch[BLOCK]
+    cdef double acc[LANES]
+    cdef double comp[LANES]
+    cdef Py_ssize_t j, i, l, n, full
+    cdef Py_ssize_t ones = 0
+    cdef int cnt
+    cdef floating v
+    cdef double tail = 0.0
+    for l in range(LANES):
+        acc[l] = 0.0
+        comp[l] = 0.0
+    for j in range(0, k, BLOCK):
+        n = k - j if k - j < BLOCK else BLOCK
+        cnt = 0
+        for i in range(n):
+            v = x[j + i]
+            scratch[i] = <floating>0.0 if v == m else _exp_diff(v, m)
+            cnt += v == m
+        ones += cnt
+        full = n - n % LANES
+        _lanes(SUM, scratch, scratch, full, acc, comp)
+        for i in range(full, n):
+            tail += scratch[i]
+    for l in range(LANES):
+        tail += acc[l]
+    rest[0] = tail
+    return <double>ones
+
+
 cdef inline void _log_softmax_row(const floating* x, floating* y, Py_ssize_t k) noexcept nogil:
-    # y = (x - m) - log(sum e^(x - m)).  The terms are summed compensated in
-    # both precisions (the log1p form needs the tail below the 1).
+    # y = (x - m) - log(sum e^(x - m)); the log1p form needs the sum's tail
+    # below the 1: float32 counts the 1s exactly (_row_expsum_split), float64
+    # sums compensated (plain double lanes would be up to k/16 ULP off).
     cdef floating m = _row_max(x, k, False)
     cdef double s, c
     cdef Py_ssize_t j
-    s = _row_expsum(x, <floating*>NULL, k, m, <floating>1.0, &c, False, True)
+    if floating is float and m - m == 0:
+        s = _row_expsum_split(x, k, m, &c)
+    else:
+        s = _row_expsum(x, <floating*>NULL, k, m, <floating>1.0, &c, False, True)
     cdef floating lf = <floating>_log_sum(s, c)
     # x - m <= 0 and -lse <= 0 have one sign: nothing cancels, and the two
     # roundings and lse's stay within 1.5 ULP of y
