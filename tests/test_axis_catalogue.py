@@ -274,3 +274,21 @@ def test_glu_maxout_errors():
     assert fa.glu(np.empty((0, 4))).shape == (0, 2)
     assert fa.maxout(np.ones(4, np.float16), 2).dtype == np.float16
     assert fa.glu([1, 2]).dtype == np.float64
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["float32", "float64"])
+def test_log_softmax_backward_any_y(build, dtype):
+    """The formula g - e^y sum(g) holds for any y, not only log-probabilities
+    (rows with a y > 0 take the two-sided exp; rows of y <= 0 the one-sided)."""
+    rng = np.random.default_rng(9)
+    y = rng.uniform(-30, 0, (4, 300)).astype(dtype)
+    y[1, 5] = 2.5
+    y[2, 299] = 0.0
+    y[3, 0] = np.nan
+    g = rng.standard_normal(y.shape).astype(dtype)
+    got = fa.log_softmax_backward(g, y=y)
+    y64, g64 = y.astype(np.float64), g.astype(np.float64)
+    want = g64 - np.exp(y64) * g64.sum(axis=-1, keepdims=True)
+    tol = 1e-5 if dtype == np.float32 else 1e-13
+    np.testing.assert_allclose(got[:3], want[:3], rtol=tol, atol=tol * np.abs(want[:3]).max())
+    assert np.isnan(got[3, 0]) and np.isfinite(got[3, 1:]).all()

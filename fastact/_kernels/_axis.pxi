@@ -401,8 +401,14 @@ cdef inline void _log_softmax_bwd_row(const floating* g, const floating* y, floa
     cdef double c
     cdef floating d = <floating>_row_reduce(SUM, g, g, k, &c)
     cdef Py_ssize_t j
-    for j in range(k):
-        out[j] = g[j] - exp_(y[j]) * d
+    # y <= 0 in a row of log-probabilities: the one-sided exp (one clamp and no
+    # exponent splitting) is cheaper than a pass over y for its maximum
+    if _row_max(y, k, False) <= 0:
+        for j in range(k):
+            out[j] = mul_add(-exp_neg(y[j]), d, g[j])     # g - e^y d, one rounding with fma
+    else:
+        for j in range(k):
+            out[j] = mul_add(-exp_(y[j]), d, g[j])
 
 
 cdef inline void _log_softmax_bwd_cols(const floating* g, const floating* y, floating* out,
@@ -421,7 +427,7 @@ cdef inline void _log_softmax_bwd_cols(const floating* g, const floating* y, flo
     for j in range(k):
         for c in range(nc):
             q = j * inner + c0 + c
-            out[q] = g[q] - exp_(y[q]) * d[c]
+            out[q] = mul_add(-exp_(y[q]), d[c], g[q])
 
 
 # ---- glu and maxout (ops 6-9): the output's axis is shorter than x's ----
