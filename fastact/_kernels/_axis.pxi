@@ -139,19 +139,28 @@ cdef inline void _add_compensated(double* s, double* c, double v) noexcept nogil
     s[0] = t
 
 
-cdef inline floating _exp_diff(floating x, floating m) noexcept nogil:
-    """e^(x - m), accurate although x - m is rounded.
+cdef inline floating _exp_lo(floating m) noexcept nogil:
+    """Below m - 110 (float; double m - 760), e^(x - m) is 0 in that precision."""
+    if floating is float:
+        return m - <float>110.0
+    else:
+        return m - 760.0
+
+
+cdef inline floating _exp_diff(floating x, floating m, floating lo) noexcept nogil:
+    """e^(x - m), accurate although x - m is rounded; lo = _exp_lo(m).
 
     x - m loses up to half an ULP of the difference, which e^() turns into a
     relative error of |x - m| * 2^-24 (15 ULP at |x - m| = 30).  The rounding
     error t of the subtraction is recovered exactly (TwoSum) and applied as
-    e^(d + t) = e^d (1 + t).  t is set to 0 where it is not finite (x or m
-    infinite), so that e^-inf stays 0.
+    e^(d + t) = e^d (1 + t).  x is first raised to lo, where e^(x - m) is 0
+    anyway, so that x = -inf gives a finite t (nan x, and m = +-inf, still
+    give nan, as e^(x - m) does).
     """
+    x = lo if x < lo else x
     cdef floating d = x - m
     cdef floating bb = d - x
     cdef floating t = (x - (d - bb)) + (-m - bb)
-    t = t if t - t == 0 else <floating>0.0
     cdef floating e = exp_neg(d)        # d <= 0: m is the row maximum
     return mul_add(e, t, e)
 
@@ -173,6 +182,7 @@ cdef inline double _row_expsum(const floating* x, floating* y, Py_ssize_t k, flo
     cdef floating* dst
     cdef Py_ssize_t j, i, l, n, full
     cdef double s = 0.0
+    cdef floating lo = _exp_lo(m)
     c[0] = 0.0
     for l in range(LANES):
         acc[l] = 0.0
@@ -181,7 +191,7 @@ cdef inline double _row_expsum(const floating* x, floating* y, Py_ssize_t k, flo
         n = k - j if k - j < BLOCK else BLOCK
         dst = y + j if store else scratch
         for i in range(n):
-            dst[i] = _exp_diff(sg * x[j + i], m)
+            dst[i] = _exp_diff(sg * x[j + i], m, lo)
         full = n - n % LANES
         _lanes(SUMC if compensate else SUM, dst, dst, full, acc, comp)
         for i in range(full, n):
@@ -253,7 +263,7 @@ cdef inline void _softmax_cols(const floating* x, floating* y, Py_ssize_t k,
             m[c] = v if v > m[c] else m[c]
     for j in range(k):
         for c in range(nc):
-            v = _exp_diff(sg * x[j * inner + c0 + c], m[c])
+            v = _exp_diff(sg * x[j * inner + c0 + c], m[c], _exp_lo(m[c]))
             y[j * inner + c0 + c] = v
             if floating is float:
                 s[c] += v
@@ -330,6 +340,7 @@ cdef inline double _row_expsum_split(const floating* x, Py_ssize_t k, floating m
     cdef int cnt
     cdef floating v
     cdef double tail = 0.0
+    cdef floating lo = _exp_lo(m)
     for l in range(LANES):
         acc[l] = 0.0
         comp[l] = 0.0
@@ -338,7 +349,7 @@ cdef inline double _row_expsum_split(const floating* x, Py_ssize_t k, floating m
         cnt = 0
         for i in range(n):
             v = x[j + i]
-            scratch[i] = <floating>0.0 if v == m else _exp_diff(v, m)
+            scratch[i] = <floating>0.0 if v == m else _exp_diff(v, m, lo)
             cnt += v == m
         ones += cnt
         full = n - n % LANES
@@ -386,7 +397,8 @@ cdef inline void _log_softmax_cols(const floating* x, floating* y, Py_ssize_t k,
             m[c] = v if v > m[c] else m[c]
     for j in range(k):
         for c in range(nc):
-            _add_compensated(&s[c], &comp[c], <double>_exp_diff(x[j * inner + c0 + c], m[c]))
+            _add_compensated(&s[c], &comp[c], <double>_exp_diff(x[j * inner + c0 + c], m[c],
+                                                                   _exp_lo(m[c])))
     for c in range(nc):
         s[c] = _log_sum(s[c], comp[c])
     for j in range(k):
