@@ -15,7 +15,7 @@ import numbers
 import numpy as np
 
 from fastact import _dispatch
-from fastact._registry import ACTIVATIONS, Activation
+from fastact._registry import ACTIVATIONS, Activation, evaluate
 
 _K = None   # the active kernel module (fastact._dispatch.activate sets it)
 
@@ -256,11 +256,11 @@ def _shaped_setup(rec, fname, shape, axis, params):
     k = shp[ax]
     env = {"k": k, **params}
     cond, pname, why = rec.extra["k_requires"]
-    if not eval(cond, {}, env):
+    if not evaluate(cond, env):
         what = f"axis {axis} (length {k})" if pname == "axis" else f"{pname}={params[pname]!r}"
         raise ValueError(f"{fname}: {what}: {why}" if pname == "axis" else
                          f"{fname}: {pname} {why}, got {what} for an axis of length {k}")
-    out_k = eval(rec.extra["out_len"], {}, env)
+    out_k = evaluate(rec.extra["out_len"], env)
     p = k // out_k if out_k else max(1, int(params.get("pieces", 2)))
     out_shape = shp[:ax] + (out_k,) + shp[ax + 1:]
     return ax, math.prod(shp[:ax]), k, math.prod(shp[ax + 1:]), p, out_shape

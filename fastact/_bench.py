@@ -48,6 +48,7 @@ import numpy as np
 import fastact as fa
 from fastact import _dispatch, _threads
 from fastact._baseline import NUMPY
+from fastact._registry import evaluate
 
 DIRECTIONS = ("forward", "x", "y")
 DIR_LABEL = {"forward": "fwd", "x": "bwd(x)", "y": "bwd(y)"}
@@ -369,7 +370,7 @@ class Case:
         if self.rec.kind != "axis_x":
             return shape
         k = shape[-1]
-        n = eval(self.rec.extra["out_len"], {"__builtins__": {}}, dict(self.params, k=k))
+        n = evaluate(self.rec.extra["out_len"], dict(self.params, k=k))
         return shape[:-1] + (int(n),)
 
     @property
@@ -453,7 +454,7 @@ def _y_allowed(rec, params):
     if req is None:
         return True
     if isinstance(req, str):                     # an expression such as "alpha >= 0"
-        return bool(eval(req, {"__builtins__": {}}, dict(params)))
+        return bool(evaluate(req, dict(params)))
     return bool(req[0](params))                  # (predicate, description)
 
 

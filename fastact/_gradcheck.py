@@ -72,7 +72,7 @@ def _resolve(target, params):
     for a function with a weight array (prelu).
     """
     import fastact
-    from fastact._registry import BY_NAME
+    from fastact._registry import BY_NAME, evaluate
     if isinstance(target, str):
         rec = BY_NAME.get(target)
         if rec is None:
@@ -122,8 +122,8 @@ def _resolve(target, params):
             forms.append(("x", lambda g, x: bwd(g, x, **params)))
         y_ok = "y" in rec.backward_from and (
             rec.y_requires is None
-            or eval(rec.y_requires, {"__builtins__": {}}, {p.name: params.get(p.name, p.default)
-                                                           for p in rec.params}))
+            or evaluate(rec.y_requires, {p.name: params.get(p.name, p.default)
+                                         for p in rec.params}))
         if y_ok:
             forms.append(("y", lambda g, x: bwd(g, y=fwd(x, **params), **params)))
         return rec.name, rec.kind == "elementwise", (lambda x: fwd(x, **params)), forms, None

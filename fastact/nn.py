@@ -43,13 +43,13 @@ learnable weight.  GLU and Maxout keep x (their backward needs it).
 from __future__ import annotations
 
 import inspect
-import math
 import numbers
 import re
 
 import numpy as np
 
 import fastact as _fa
+from fastact._registry import evaluate
 
 # Registry name -> PyTorch's class name, only where "relu" -> "Relu" style
 # automatic CamelCase would differ.  Names not listed use the automatic form.
@@ -105,7 +105,7 @@ def _y_allowed(rec, params) -> bool:
         return False
     if rec.y_requires is None:
         return True
-    return bool(eval(rec.y_requires, {"__builtins__": {}, "math": math}, dict(params)))
+    return bool(evaluate(rec.y_requires, dict(params)))
 
 
 class ActivationLayer(Layer):
@@ -149,7 +149,7 @@ class ActivationLayer(Layer):
             v = kwargs.get(p.name, p.default)
             params[p.name] = _api.check_param(cname, p, v)
         for cond, pname, why in rec.constraints:
-            if not eval(cond, {"__builtins__": {}, "math": math}, dict(params)):
+            if not evaluate(cond, dict(params)):
                 raise ValueError(f"{cname}: {pname} {why}, got "
                                  + ", ".join(f"{k}={v!r}" for k, v in params.items()))
         self.params = params
