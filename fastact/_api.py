@@ -326,7 +326,8 @@ def _prelu_setup(fname, x, weight, out, g=None):
     if out is not None:
         _check_out(fname, out, xa.shape, rdtype)
     cdt = _compute_dtype(rdtype)
-    w = np.ascontiguousarray(np.broadcast_to(wa.reshape(-1).astype(cdt, copy=False), (channels,)))
+    w = wa.reshape(-1).astype(cdt, copy=False)
+    w = np.full(channels, w[0], dtype=cdt) if w.size != channels else np.ascontiguousarray(w)
     shp = xa.shape if xa.ndim else (1,)
     outer, inner = (shp[0], math.prod(shp[2:])) if xa.ndim >= 2 else (1, shp[0])
     if xa.ndim < 2:
