@@ -487,14 +487,18 @@ cdef inline float _gelu_f(float x) noexcept nogil:
     p = fmaf_(p, t, <float>0.11957185715436935)
     p = fmaf_(p, t, <float>0.11968669295310974)
     # t's rounding error moves T by k(t) delta, k = dlog T/dlog t (1.2 to 2.7):
-    # folded into e^(...) as lo - 2 k delta
-    cdef float kd = fmaf_(t, <float>1.8186915, <float>0.85020685) * delta
+    # folded into e^(...) as lo - 2 k delta (the line k(t) = 1.8186915 t + 0.85020685
+    # times -2, so that one fma applies it)
     cdef float hh = y * y
-    cdef float pe = _exp_half_sq_f(hh, fmaf_(kd, <float>-2.0, sq_lo_f(y, hh)), &sb)
+    cdef float lo = fmaf_(fmaf_(t, <float>-3.637383, <float>-1.7004137), delta, sq_lo_f(y, hh))
+    cdef float pe = _exp_half_sq_f(hh, lo, &sb)
     cdef float m = -y if x < 0 else <float>1.0
     cdef float a = (t * p) * m                            # T(y), x T(y) for x < 0
     cdef float q = big_unscale(fmaf_(pe, a, a) * sb)      # Phi(-y), x Phi(x) for x < 0
-    return q if x < 0 else x * (<float>1.0 - q)
+    # x (1 - q) = x - y q as one fma, one rounding fewer than 1 - q and the product;
+    # y, not x, in the product: x = -0 gives -0 + -0, and q = 0 where y is clamped
+    # (x = inf gives no inf * 0)
+    return q if x < 0 else fmaf_(-y, q, x)
 
 cdef inline float _gelu_f_bwd(float x) noexcept nogil:
     cdef float y = abs_(x)
