@@ -581,10 +581,14 @@ cdef inline double _gelu_tanh_d_bwd(double x) noexcept nogil:
     cdef double xc = clamp(x, -40.0, 40.0)
     cdef double eb = _gelu_tanh_eb(xc, &wp)
     cdef double e = big_unscale(eb)
-    cdef double d = 1.0 + e
-    cdef double pos = (1.0 + wp * (e / d)) / d
-    cdef double neg = big_unscale(eb * (((1.0 + wp) + e) / (1.0 + e * (2.0 + e))))
-    cdef double r = pos if x >= 0 else neg
+    # one division for both signs, over (1 + e)^2:
+    #   x >= 0:  (1 + e + w' e) / (1 + e)^2                 (positive terms)
+    #   x <  0:  2^600 e ((1 + w') + e) / (2^600 (1 + e)^2)  (eb = 2^600 e: the
+    #            subnormal tail rounded once, by the division)
+    cdef bint nonneg = x >= 0
+    cdef double dd = fma_(e, 2.0 + e, 1.0)
+    cdef double num = fma_(wp, e, 1.0 + e) if nonneg else eb * ((1.0 + wp) + e)
+    cdef double r = num / (dd if nonneg else dd * 4.1495155688809929e+180)   # 2^600
     r = _root_gelu_tanh(x) if abs_(x + 0.7524614220710163) < 0.5 else r
     return 0.0 if x < -40.0 else r
 
