@@ -492,13 +492,12 @@ cdef inline float _gelu_f(float x) noexcept nogil:
     cdef float hh = y * y
     cdef float lo = fmaf_(fmaf_(t, <float>-3.637383, <float>-1.7004137), delta, sq_lo_f(y, hh))
     cdef float pe = _exp_half_sq_f(hh, lo, &sb)
-    cdef float m = -y if x < 0 else <float>1.0
-    cdef float a = (t * p) * m                            # T(y), x T(y) for x < 0
-    cdef float q = big_unscale(fmaf_(pe, a, a) * sb)      # Phi(-y), x Phi(x) for x < 0
-    # x (1 - q) = x - y q as one fma, one rounding fewer than 1 - q and the product;
-    # y, not x, in the product: x = -0 gives -0 + -0, and q = 0 where y is clamped
-    # (x = inf gives no inf * 0)
-    return q if x < 0 else fmaf_(-y, q, x)
+    # q = y Phi(-y): -q = x Phi(x) for x < 0, and gelu(x) = x - q for x >= 0 (y = x,
+    # or q = 0 where y is clamped): no sign select before the scaling, and x - q keeps
+    # gelu(-0) = -0 - 0 = -0 and gelu(inf) = inf
+    cdef float a = (t * p) * y
+    cdef float q = big_unscale(fmaf_(pe, a, a) * sb)
+    return -q if x < 0 else x - q
 
 cdef inline float _gelu_f_bwd(float x) noexcept nogil:
     cdef float y = abs_(x)
