@@ -175,22 +175,22 @@ cdef inline floating _tail_lim(floating x) noexcept nogil:
 # --- cat1: the derivatives of silu, mish and gelu (both forms) near their zero,
 # where the closed forms cancel: f'(r + t) = t Q(t) for |t| <= 1/4 or 1/2, Q fitted with
 # mpmath (tools/fit_roots.py prints these); x - r_hi is exact there (Sterbenz).
-# silu: root -1.2784645427610737951, |t| <= 0.14, degree 10, relative fit error 4.47e-18
+# silu: root -1.2784645427610737951, |t| <= 0.14, degree 9, relative fit error 9.2e-17
+# (tools/fit_roots.py with degree 9: ~0.5 ULP, within budget; one fma fewer than degree 10)
 # (0.14, not the 1/4 of the others: the closed form is within 3 ULP from there
 # on, measured on dense points, and the narrower window saves two degrees)
 cdef inline double _root_silu_q(double t) noexcept nogil:
     # Q(t), t = x - r; _silu_bwd returns t Q(t)
-    cdef double q = -2.8964506121886217e-06
-    q = mul_add(q, t, -2.96071485973197e-05)
-    q = mul_add(q, t, -4.0906246450228576e-05)
-    q = mul_add(q, t, 0.00018570476666143488)
-    q = mul_add(q, t, 0.0007985218895880011)
-    q = mul_add(q, t, 0.00012662743131952714)
-    q = mul_add(q, t, -0.006606589138383807)
-    q = mul_add(q, t, -0.015222655223262363)
-    q = mul_add(q, t, 0.01887481422378234)
-    q = mul_add(q, t, 0.14664879699694697)
-    return mul_add(q, t, 0.2178117057198001)
+    cdef double q = -2.9618635152546565e-05
+    q = mul_add(q, t, -4.104819303664345e-05)
+    q = mul_add(q, t, 0.00018570527322226153)
+    q = mul_add(q, t, 0.0007985243244241778)
+    q = mul_add(q, t, 0.0001266274238730097)
+    q = mul_add(q, t, -0.006606589155431882)
+    q = mul_add(q, t, -0.015222655223221821)
+    q = mul_add(q, t, 0.018874814223824123)
+    q = mul_add(q, t, 0.1466487969969469)
+    return mul_add(q, t, 0.21781170571980007)
 
 # mish: root -1.1924312145154952121, |t| <= 0.5, degree 18, relative fit error 2.28e-19
 cdef inline double _root_mish(double x) noexcept nogil:
@@ -487,14 +487,17 @@ cdef inline float _gelu_f(float x) noexcept nogil:
     p = fmaf_(p, t, <float>0.11957185715436935)
     p = fmaf_(p, t, <float>0.11968669295310974)
     # t's rounding error moves T by k(t) delta, k = dlog T/dlog t (1.2 to 2.7):
-    # folded into e^(...) as lo - 2 k delta
-    cdef float kd = fmaf_(t, <float>1.8186915, <float>0.85020685) * delta
+    # folded into e^(...) as lo - 2 k delta (the line k(t) = 1.8186915 t + 0.85020685
+    # times -2, so that one fma applies it)
     cdef float hh = y * y
-    cdef float pe = _exp_half_sq_f(hh, fmaf_(kd, <float>-2.0, sq_lo_f(y, hh)), &sb)
-    cdef float m = -y if x < 0 else <float>1.0
-    cdef float a = (t * p) * m                            # T(y), x T(y) for x < 0
-    cdef float q = big_unscale(fmaf_(pe, a, a) * sb)      # Phi(-y), x Phi(x) for x < 0
-    return q if x < 0 else x * (<float>1.0 - q)
+    cdef float lo = fmaf_(fmaf_(t, <float>-3.637383, <float>-1.7004137), delta, sq_lo_f(y, hh))
+    cdef float pe = _exp_half_sq_f(hh, lo, &sb)
+    # q = y Phi(-y): -q = x Phi(x) for x < 0, and gelu(x) = x - q for x >= 0 (y = x,
+    # or q = 0 where y is clamped): no sign select before the scaling, and x - q keeps
+    # gelu(-0) = -0 - 0 = -0 and gelu(inf) = inf
+    cdef float a = (t * p) * y
+    cdef float q = big_unscale(fmaf_(pe, a, a) * sb)
+    return -q if x < 0 else x - q
 
 cdef inline float _gelu_f_bwd(float x) noexcept nogil:
     cdef float y = abs_(x)
@@ -577,10 +580,14 @@ cdef inline double _gelu_tanh_d_bwd(double x) noexcept nogil:
     cdef double xc = clamp(x, -40.0, 40.0)
     cdef double eb = _gelu_tanh_eb(xc, &wp)
     cdef double e = big_unscale(eb)
-    cdef double d = 1.0 + e
-    cdef double pos = (1.0 + wp * (e / d)) / d
-    cdef double neg = big_unscale(eb * (((1.0 + wp) + e) / (1.0 + e * (2.0 + e))))
-    cdef double r = pos if x >= 0 else neg
+    # one division for both signs, over (1 + e)^2:
+    #   x >= 0:  (1 + e + w' e) / (1 + e)^2                 (positive terms)
+    #   x <  0:  2^600 e ((1 + w') + e) / (2^600 (1 + e)^2)  (eb = 2^600 e: the
+    #            subnormal tail rounded once, by the division)
+    cdef bint nonneg = x >= 0
+    cdef double dd = fma_(e, 2.0 + e, 1.0)
+    cdef double num = fma_(wp, e, 1.0 + e) if nonneg else eb * ((1.0 + wp) + e)
+    cdef double r = num / (dd if nonneg else dd * 4.1495155688809929e+180)   # 2^600
     r = _root_gelu_tanh(x) if abs_(x + 0.7524614220710163) < 0.5 else r
     return 0.0 if x < -40.0 else r
 

@@ -291,18 +291,20 @@ cdef inline float expf_neg(float x, float scale) noexcept nogil:
     cdef float t
     x = <float>-110.0 if x < <float>-110.0 else x
     cdef float r = _reduce_f(x, <float>12583103.0, &t)   # bias 127 + 64
-    cdef float p = _expm1_poly_f(r) + <float>1.0
+    cdef float s = f32_pow2_of(t)
     # scale * 2^-64 is an exact power of two, folded at compile time: the same
-    # single rounding as ((p 2^(n+64)) scale) 2^-64, one multiply fewer
-    return (p * f32_pow2_of(t)) * (scale * <float>5.421010862427522e-20)   # 2^-64
+    # single rounding as ((p 2^(n+64)) scale) 2^-64, one multiply fewer.
+    # (1 + P) 2^(n+64) as fma(P, s, s): s is a normal power of two, so this is
+    # bit for bit (1 + P rounded) s, one add fewer
+    return fmaf_(_expm1_poly_f(r), s, s) * (scale * <float>5.421010862427522e-20)   # 2^-64
 
 
 cdef inline double expd_neg(double x, double scale) noexcept nogil:
     cdef double t
     x = -760.0 if x < -760.0 else x
     cdef double r = _reduce_d(x, 6755399441057367.0, &t)          # bias 1023 + 600
-    cdef double p = _expm1_poly_d(r) + 1.0
-    return (p * f64_pow2_of(t)) * (scale * 2.4099198651028841e-181)   # 2^-600
+    cdef double s = f64_pow2_of(t)
+    return fma_(_expm1_poly_d(r), s, s) * (scale * 2.4099198651028841e-181)   # 2^-600
 
 
 cdef inline floating exp_neg(floating x) noexcept nogil:
@@ -426,13 +428,15 @@ cdef inline floating tanh_(floating x) noexcept nogil:
 cdef inline floating exp_neg_big_nc(floating x) noexcept nogil:
     cdef floating t, r, p
     if floating is float:
+        # (1 + P) 2^(n+64) as one fma, bit for bit the same (2^(n+64) is a
+        # normal power of two, the result normal): one add fewer
         r = _reduce_f(x, <float>12583103.0, &t)
-        p = _expm1_poly_f(r) + <float>1.0
-        return p * f32_pow2_of(t)
+        p = f32_pow2_of(t)
+        return fmaf_(_expm1_poly_f(r), p, p)
     else:
         r = _reduce_d(x, 6755399441057367.0, &t)
-        p = _expm1_poly_d(r) + 1.0
-        return p * f64_pow2_of(t)
+        p = f64_pow2_of(t)
+        return fma_(_expm1_poly_d(r), p, p)
 
 
 cdef inline floating exp_neg_big(floating x) noexcept nogil:
