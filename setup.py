@@ -121,7 +121,7 @@ class BuildExt(build_ext):
         if msvc:
             base = ["/O2", "/fp:precise"]
         elif DEBUG:
-            base = ["-O0", "-g", "-fno-trapping-math", "-ffp-contract=off"]
+            base = ["-O0", "-g", "-fno-trapping-math", "-ffp-contract=off", "-DFA_DEBUG_BUILD=1"]
         else:
             # -fno-trapping-math lets gcc turn float selects into vector blends (it
             # drops FP exception flags only, no result changes); -ffp-contract=off
@@ -131,11 +131,16 @@ class BuildExt(build_ext):
                     "-Wno-unused-function", "-Wno-unreachable-code"]
             if self.compiler.compiler_type == "unix" and "clang" not in str(self.compiler.compiler[0]):
                 # Every per-element function must be inlined into its loop, or the
-                # loop does not vectorize (8-20x slower).  With ~20 kernels the
+                # loop does not vectorize (8-20x slower).  With ~30 kernels the
                 # unit outgrows gcc's default inlining budget, which then silently
-                # stops inlining in whichever loops come last: raise the budget.
-                base += ["--param=inline-unit-growth=1000", "--param=large-function-growth=1000",
-                         "--param=max-inline-insns-single=2000", "--param=large-stack-frame-growth=1000"]
+                # stops inlining in whichever loops come last (seen: the double
+                # exp in log_softmax's backward, 1.1 -> 4.4 ns/element, once
+                # axis_apply had grown past large-function-insns): raise the
+                # budget.  tests/test_build.py checks that no per-element
+                # function is left out of line.
+                base += ["--param=inline-unit-growth=10000", "--param=large-function-growth=10000",
+                         "--param=large-function-insns=100000",
+                         "--param=max-inline-insns-single=4000", "--param=large-stack-frame-growth=10000"]
         for ext in self.extensions:
             ext.extra_compile_args = list(base)
             gcc_isa, msvc_isa = ISA_FLAGS.get(ext.name, ([], []))

@@ -75,6 +75,7 @@ def config() -> dict:
         "builds runnable": _dispatch.runnable(),
         "build in use": _dispatch.active_level(),
         "openmp": bool(module.HAVE_OPENMP),
+        "debug build": bool(module.DEBUG_BUILD),
         "threads": module.get_num_threads(),
         "cpus available": _threads.available_cpus(),
         "parallel from (elements)": module.get_parallel_min(),

@@ -41,6 +41,9 @@ cdef bint HEAVY[3][MAX_KERNELS]
 
 cdef extern from *:
     """
+    #ifndef FA_DEBUG_BUILD
+    #define FA_DEBUG_BUILD 0
+    #endif
     #ifdef _OPENMP
     #include <omp.h>
     #define FA_HAVE_OPENMP 1
@@ -51,9 +54,11 @@ cdef extern from *:
     #endif
     """
     int FA_HAVE_OPENMP
+    int FA_DEBUG_BUILD
     int fa_omp_max_threads() noexcept nogil
 
 HAVE_OPENMP = bool(FA_HAVE_OPENMP)
+DEBUG_BUILD = bool(FA_DEBUG_BUILD)       # FASTACT_DEBUG_BUILD=1: -O0, bounds checks
 
 # Threads: a C int passed as num_threads= to every prange (omp_set_num_threads
 # would only affect the calling thread).  Capped at call time by
