@@ -18,9 +18,6 @@ from dataclasses import dataclass, field
 
 REQUIRED = object()
 
-# What makes a formula cost a transcendental function (exp, log, tanh, ...)
-# rather than a few compares and multiplies: the benchmark's NumPy target and
-# the kernels' threading threshold follow it.
 @functools.lru_cache(maxsize=None)
 def _compiled(expr: str):
     return compile(expr, "<fastact registry expression>", "eval")
@@ -33,6 +30,9 @@ def evaluate(expr: str, env: dict):
     return eval(_compiled(expr), {"__builtins__": {}, "math": math}, env)
 
 
+# What makes a formula cost a transcendental function (exp, log, tanh, ...)
+# rather than a few compares and multiplies: the benchmark's NumPy target and
+# the kernels' threading threshold follow it.
 _TRANSCENDENTAL = re.compile(r"\b(exp|expm1|log|log1p|erf|erfc|tanh|sech|sigmoid|softplus|pow)\b|e\^")
 
 

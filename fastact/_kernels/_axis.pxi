@@ -86,25 +86,43 @@ cdef inline void _lanes(int how, const floating* a, const floating* b, Py_ssize_
             fa_lanes_dot_f64(a, b, n, acc, comp)
 
 
+cdef inline void _lanes_zero(double* acc, double* comp) noexcept nogil:
+    cdef Py_ssize_t l
+    for l in range(LANES):
+        acc[l] = 0.0
+        comp[l] = 0.0
+
+
+cdef inline void _lanes_add(int how, const floating* a, const floating* b, Py_ssize_t n,
+                            double* acc, double* comp, double* s, double* c) noexcept nogil:
+    """a[:n] (or a b) into the lanes; the n % LANES left over into s + c[0]."""
+    cdef Py_ssize_t j, full = n - n % LANES
+    _lanes(how, a, b, full, acc, comp)
+    for j in range(full, n):
+        _add_compensated(s, c, <double>a[j] * (<double>b[j] if how == DOT else 1.0))
+
+
+cdef inline double _lanes_total(const double* acc, const double* comp, double s,
+                                double* c) noexcept nogil:
+    """s + c[0] with the lanes added, compensated."""
+    cdef Py_ssize_t l
+    for l in range(LANES):
+        _add_compensated(&s, c, acc[l])
+        c[0] += comp[l]
+    return s
+
+
 cdef inline double _row_reduce(int how, const floating* a, const floating* b, Py_ssize_t k,
                                double* c) noexcept nogil:
     """sum a (SUM, SUMC: compensated) or sum a b (DOT) over a row, in 16 double
     lanes, the lanes and the tail combined compensated: s + c[0]."""
     cdef double acc[LANES]
     cdef double comp[LANES]
-    cdef Py_ssize_t j, l, full = k - k % LANES
     cdef double s = 0.0
     c[0] = 0.0
-    for l in range(LANES):
-        acc[l] = 0.0
-        comp[l] = 0.0
-    _lanes(how, a, b, full, acc, comp)
-    for j in range(full, k):
-        _add_compensated(&s, c, <double>a[j] * (<double>b[j] if how == DOT else 1.0))
-    for l in range(LANES):
-        _add_compensated(&s, c, acc[l])
-        c[0] += comp[l]
-    return s
+    _lanes_zero(acc, comp)
+    _lanes_add(how, a, b, k, acc, comp, &s, c)
+    return _lanes_total(acc, comp, s, c)
 
 
 cdef inline floating _row_max(const floating* x, Py_ssize_t k, bint neg) noexcept nogil:
@@ -140,11 +158,9 @@ cdef inline void _add_compensated(double* s, double* c, double v) noexcept nogil
 
 
 cdef inline floating _exp_lo(floating m) noexcept nogil:
-    """Below m - 110 (float; double m - 760), e^(x - m) is 0 in that precision."""
-    if floating is float:
-        return m - <float>110.0
-    else:
-        return m - 760.0
+    """Below m + _tail_lim (-110 float, -760 double: exp_neg's clamp), e^(x - m)
+    is 0 in that precision."""
+    return m + _tail_lim(m)
 
 
 cdef inline floating _exp_diff(floating x, floating m, floating lo) noexcept nogil:
@@ -180,26 +196,18 @@ cdef inline double _row_expsum(const floating* x, floating* y, Py_ssize_t k, flo
     cdef double acc[LANES]
     cdef double comp[LANES]
     cdef floating* dst
-    cdef Py_ssize_t j, i, l, n, full
+    cdef Py_ssize_t j, i, n
     cdef double s = 0.0
     cdef floating lo = _exp_lo(m)
     c[0] = 0.0
-    for l in range(LANES):
-        acc[l] = 0.0
-        comp[l] = 0.0
+    _lanes_zero(acc, comp)
     for j in range(0, k, BLOCK):
         n = k - j if k - j < BLOCK else BLOCK
         dst = y + j if store else scratch
         for i in range(n):
             dst[i] = _exp_diff(sg * x[j + i], m, lo)
-        full = n - n % LANES
-        _lanes(SUMC if compensate else SUM, dst, dst, full, acc, comp)
-        for i in range(full, n):
-            _add_compensated(&s, c, <double>dst[i])
-    for l in range(LANES):
-        _add_compensated(&s, c, acc[l])
-        c[0] += comp[l]
-    return s
+        _lanes_add(SUMC if compensate else SUM, dst, dst, n, acc, comp, &s, c)
+    return _lanes_total(acc, comp, s, c)
 
 
 cdef inline floating _div_recip(floating y, floating s, floating r) noexcept nogil:
@@ -341,9 +349,7 @@ cdef inline double _row_expsum_split(const floating* x, Py_ssize_t k, floating m
     cdef floating v
     cdef double tail = 0.0
     cdef floating lo = _exp_lo(m)
-    for l in range(LANES):
-        acc[l] = 0.0
-        comp[l] = 0.0
+    _lanes_zero(acc, comp)
     for j in range(0, k, BLOCK):
         n = k - j if k - j < BLOCK else BLOCK
         cnt = 0
@@ -544,9 +550,7 @@ cdef inline void _prelu_bwd_item(const floating* g, const floating* x, const flo
         return
     for c in range(k):
         wc = w[c]
-        for l in range(LANES):
-            acc[l] = 0.0
-            comp[l] = 0.0
+        _lanes_zero(acc, comp)
         s = 0.0
         t = 0.0
         for j in range(0, inner, BLOCK):
