@@ -22,6 +22,7 @@ from fastact._gradcheck import gradcheck
 
 _dispatch.activate(_dispatch.choose())
 set_num_threads(_threads.initial_threads())
+_threads._register_with_threadpoolctl()
 
 globals().update(make_functions())
 
