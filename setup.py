@@ -11,6 +11,7 @@
 """
 import importlib.util
 import os
+import re
 import sys
 import sysconfig
 from pathlib import Path
@@ -40,11 +41,35 @@ def generate_loops():
     elementwise = [(kid, k, [p.name for p in a.params], "x" in a.backward_from, "y" in a.backward_from,
                     [int(a.transcendental(d)) for d in ("forward", "x", "y")])
                    for kid, (k, a) in enumerate(registry.KERNELS)]
+    checks = [(kid, _param_checks(a, False), _param_checks(a, True))
+              for kid, (k, a) in enumerate(registry.KERNELS)]
     template = (KERNELS / "_loops.pxi.tp").read_text()
-    text = Tempita.sub(template, elementwise=elementwise)
+    text = Tempita.sub(template, elementwise=elementwise, checks=checks)
     target = KERNELS / "_loops.pxi"
     if not target.exists() or target.read_text() != text:
         target.write_text(text)
+
+
+def _param_checks(rec, from_y):
+    """A C expression over p[0..] that holds when the record's parameters are
+    valid (each one's range, the constraints across them, and for the
+    backward from y its y_requires): the ufunc loops give nan otherwise."""
+    names = {p.name: f"p[{i}]" for i, p in enumerate(rec.params)}
+    conds = []
+    for i, p in enumerate(rec.params):
+        v = f"p[{i}]"
+        conds.append(f"({v} == {v})")                            # not nan
+        conds.append(f"({v} > -INFINITY and {v} < INFINITY)")
+        if p.low != float("-inf"):
+            conds.append(f"({v} {'>' if p.low_open else '>='} {p.low!r})")
+        if p.high != float("inf"):
+            conds.append(f"({v} <= {p.high!r})")
+        if p.nonzero:
+            conds.append(f"({v} != 0.0)")
+    exprs = [c for c, _, _ in rec.constraints] + ([rec.y_requires] if from_y and rec.y_requires else [])
+    for e in exprs:
+        conds.append("(" + re.sub(r"[A-Za-z_]\w*", lambda m: names.get(m.group(0), m.group(0)), e) + ")")
+    return " and ".join(conds) or "True"
 
 
 def isa_levels():
@@ -66,7 +91,8 @@ def extensions():
                                  ("NPY_TARGET_VERSION", "NPY_1_23_API_VERSION")])
     exts = [Extension("fastact._kernels._cpu", ["fastact/_kernels/_cpu.pyx"]),
             Extension("fastact._kernels._fastact_pool", ["fastact/_kernels/_fastact_pool.pyx"],
-                      include_dirs=[str(KERNELS)])]
+                      include_dirs=[str(KERNELS)]),
+            Extension("fastact._kernels._ufuncs", ["fastact/_kernels/_ufuncs.pyx"], **common)]
     for level, flags in isa_levels().items():
         name = f"fastact._kernels._k_{level}"
         ISA_FLAGS[name] = flags
