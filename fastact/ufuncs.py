@@ -20,18 +20,25 @@ large contiguous arrays.  Parameters are not checked by a ufunc: an invalid
 one (celu's alpha = 0, hardtanh's min_val > max_val, ...) gives nan there,
 as scipy.special does; the keyword functions (``fastact.elu``) raise instead.
 
+The softmax family (softmax, log_softmax, softmin and their backwards from
+y) are generalized ufuncs over one axis, signature ``(n)->(n)`` and
+``(n),(n)->(n)``, with ``axis=`` (default -1)::
+
+    ufuncs.softmax(x, axis=0)
+    ufuncs.softmax_backward(g, y, axis=0)
+
 A variant chosen by a string parameter is a ufunc of its own: gelu's
 approximate="tanh" is ``gelu_tanh``.  Names: ``KERNEL``, ``KERNEL_backward``
 (grad, x, *params) and ``KERNEL_backward_y`` (grad, y, *params) where the
 registry allows the backward from the output.  ``UFUNCS`` maps each name to
-(record, kernel, direction); ``BY_KERNEL`` maps (kernel id, direction) to
+(record, kernel, direction), direction 3 for the axis functions; ``BY_KERNEL`` maps (kernel id, direction) to
 the ufunc, for fastact's keyword functions.
 """
 from __future__ import annotations
 
 from fastact import _dispatch
 from fastact._kernels import _ufuncs
-from fastact._registry import KERNELS
+from fastact._registry import ACTIVATIONS, KERNELS
 
 # direction: 0 forward, 1 backward from x, 2 backward from y
 _SUFFIX = {0: "", 1: "_backward", 2: "_backward_y"}
@@ -68,6 +75,17 @@ def _make():
             if kernel == rec.name:
                 for alias in rec.aliases:
                     made[alias + _SUFFIX[d]] = made[name]
+    ops = _dispatch.active_module().AXIS_OPS
+    for rec in ACTIVATIONS:
+        if rec.kind != "softmax":
+            continue
+        for d, (suffix, sig) in enumerate((("", "(n)->(n)"), ("_backward", "(n),(n)->(n)"))):
+            name = rec.name + suffix
+            doc = (f"{rec.summary} As fastact.{name}, a generalized ufunc over one axis "
+                   f"(axis=, default -1): {name}({'grad, y' if d else 'x'}).\n\n"
+                   f"{rec.gradient if d else rec.formula}")
+            made[name] = by_kernel[ops[name], 3] = _ufuncs.make(name, 3, 1 + d, ops[name], doc, sig)
+            table[name] = (rec, rec.name, 3)
     return made, table, by_kernel
 
 
@@ -77,7 +95,7 @@ __all__ = sorted(_UFUNCS) + ["UFUNCS", "BY_KERNEL"]
 
 
 def _set_loops(module):
-    _ufuncs.set_active(module.ufunc_loops())
+    _ufuncs.set_active(module.ufunc_loops() + (module.gufunc_loops(),))
 
 
 _dispatch._listeners.append(_set_loops)

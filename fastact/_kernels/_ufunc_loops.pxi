@@ -128,3 +128,73 @@ def ufunc_loops():
     return ((<size_t>&ufunc_fwd_f32, <size_t>&ufunc_fwd_f64),
             (<size_t>&ufunc_bwd_x_f32, <size_t>&ufunc_bwd_x_f64),
             (<size_t>&ufunc_bwd_y_f32, <size_t>&ufunc_bwd_y_f64))
+
+
+# Generalized ufuncs along one axis (the softmax family): signature (n)->(n)
+# for the forwards, (n),(n)->(n) for the backwards (grad, y); the axis op
+# code (_axis.pxi) in the loop's data.  Rows laid out back to back go to the
+# threaded row kernels in one job, a C-contiguous block with the axis first
+# to the column kernels (as the keyword functions do); any other layout row
+# by row through a buffer.
+
+from libc.stdlib cimport malloc, free
+
+
+cdef void _gufunc_axis(bint f32, char** args, const npy_intp* dims, const npy_intp* steps,
+                       void* data) noexcept nogil:
+    cdef int op = <int><size_t>data
+    cdef int nin = 1 if op % 2 == 0 else 2
+    cdef npy_intp rows = dims[0], n = dims[1], r, t
+    cdef npy_intp isz = 4 if f32 else 8
+    cdef bint packed = True, columns = rows > 1
+    cdef AxisJob j
+    cdef char* buf
+    for t in range(nin + 1):
+        if steps[nin + 1 + t] != isz or (rows > 1 and steps[t] != n * isz):
+            packed = False
+        if steps[t] != isz or steps[nin + 1 + t] != rows * isz:
+            columns = False             # a C-contiguous (n, rows) block: the axis first
+    j.op = op
+    j.typenum = cnp.NPY_FLOAT if f32 else cnp.NPY_DOUBLE
+    j.k = n
+    j.inner = 1
+    j.p = 1
+    j.w = NULL
+    j.aux = NULL
+    if rows == 0 or n == 0:
+        return
+    if packed or columns:
+        j.a = args[0]
+        j.b = args[1] if nin == 2 else args[0]
+        j.out = args[nin]
+        if packed:
+            _axis_run(&j, rows)
+        else:                           # the column-block kernels, as the keyword API
+            j.inner = rows
+            _axis_run(&j, 1)
+    else:
+        buf = <char*>malloc((nin + 1) * n * isz)
+        if buf == NULL:
+            return
+        j.a = buf
+        j.b = buf + n * isz if nin == 2 else buf
+        j.out = buf + nin * n * isz
+        for r in range(rows):
+            for t in range(nin):
+                _ucopy(buf + t * n * isz, isz, args[t] + r * steps[t], steps[nin + 1 + t], n, f32)
+            _axis_run(&j, 1)
+            _ucopy(args[nin] + r * steps[nin], steps[2 * nin + 1], buf + nin * n * isz, isz, n, f32)
+        free(buf)
+    feclearexcept(FE_ALL_EXCEPT)
+
+
+cdef void gufunc_axis_f32(char** a, const npy_intp* d, const npy_intp* s, void* data) noexcept nogil:
+    _gufunc_axis(True, a, d, s, data)
+
+cdef void gufunc_axis_f64(char** a, const npy_intp* d, const npy_intp* s, void* data) noexcept nogil:
+    _gufunc_axis(False, a, d, s, data)
+
+
+def gufunc_loops():
+    """The addresses of this build's generalized-ufunc loops (float32, float64)."""
+    return (<size_t>&gufunc_axis_f32, <size_t>&gufunc_axis_f64)
