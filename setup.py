@@ -1,7 +1,8 @@
 """Build fastact's Cython kernels.
 
-* _kernels/_loops.pxi is generated from _loops.pxi.tp and the registry
-  (fastact/_registry.py, loaded by path: it imports only the standard library).
+* Generated from the registry (fastact/_registry.py, loaded by path: it
+  imports only the standard library): _kernels/_loops.pxi from _loops.pxi.tp,
+  and fastact/_public.py and fastact/ufuncs.pyi by fastact/_codegen.py.
 * The kernel body (_impl.pxi) is compiled once per CPU level into _k_base,
   _k_v3 (AVX2+FMA) and _k_v4 (AVX-512) on x86-64; _dispatch picks one at import.
 * _kernels/_fastact_pool is fastact's thread pool (fa_pool.h: pthreads, or Win32
@@ -33,21 +34,35 @@ def _flag(name):
 DEBUG = _flag("FASTACT_DEBUG_BUILD")
 
 
-def generate_loops():
-    spec = importlib.util.spec_from_file_location("_fastact_registry", HERE / "fastact" / "_registry.py")
-    registry = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = registry
-    spec.loader.exec_module(registry)
+def _load(name, path):
+    """A module of the package loaded by path (they import only the standard library)."""
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def _write(target, text):
+    """Write a generated file only when it changes (no needless rebuilds)."""
+    if not target.exists() or target.read_text() != text:
+        target.write_text(text)
+
+
+def generate():
+    """The generated sources: the Cython loops (_kernels/_loops.pxi), the public
+    functions (_public.py) and the ufuncs' stub (ufuncs.pyi), from the registry."""
+    registry = _load("_fastact_registry", HERE / "fastact" / "_registry.py")
+    codegen = _load("_fastact_codegen", HERE / "fastact" / "_codegen.py")
+    _write(HERE / "fastact" / "_public.py", codegen.public_source(registry))
+    _write(HERE / "fastact" / "ufuncs.pyi", codegen.ufuncs_stub(registry))
     elementwise = [(kid, k, [p.name for p in a.params], "x" in a.backward_from, "y" in a.backward_from,
                     [int(a.transcendental(d)) for d in ("forward", "x", "y")])
                    for kid, (k, a) in enumerate(registry.KERNELS)]
     checks = [(kid, _param_checks(a, False), _param_checks(a, True))
               for kid, (k, a) in enumerate(registry.KERNELS)]
     template = (KERNELS / "_loops.pxi.tp").read_text()
-    text = Tempita.sub(template, elementwise=elementwise, checks=checks)
-    target = KERNELS / "_loops.pxi"
-    if not target.exists() or target.read_text() != text:
-        target.write_text(text)
+    _write(KERNELS / "_loops.pxi", Tempita.sub(template, elementwise=elementwise, checks=checks))
 
 
 def _param_checks(rec, from_y):
@@ -144,5 +159,5 @@ class BuildExt(build_ext):
         super().build_extensions()
 
 
-generate_loops()
+generate()
 setup(ext_modules=extensions(), cmdclass={"build_ext": BuildExt})

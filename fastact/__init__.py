@@ -14,7 +14,6 @@ semantics.
 from fastact._version import __version__
 from fastact import _dispatch, _threads
 from fastact import _api
-from fastact._functions import make_functions
 from fastact._registry import ACTIVATIONS as _ACTIVATIONS
 from fastact._threads import set_num_threads, get_num_threads, threads
 from fastact._info import activations, derivative, show_config
@@ -25,8 +24,9 @@ from fastact import ufuncs  # noqa: E402  (the ufuncs follow the active build)
 set_num_threads(_threads.initial_threads())
 _threads._register_with_threadpoolctl()
 
-globals().update(make_functions())
+from fastact._public import *  # noqa: E402,F401,F403  (generated from the registry)
+from fastact import _public  # noqa: E402
 
-__all__ = sorted(make_functions()) + [
+__all__ = _public.__all__ + [
     "activations", "derivative", "gradcheck", "show_config", "set_num_threads", "get_num_threads",
-    "threads", "__version__"]
+    "threads", "ufuncs", "__version__"]

@@ -1,6 +1,7 @@
 """The one generic path from the public functions to the kernels.
 
-The public functions are generated from the registry by ``make_functions``:
+The public functions (fastact/_public.py, generated from the registry at
+build time by _codegen.py):
 each checks its parameters, then tries the kernel module's fast path (an
 exact float32/float64 ndarray, contiguous, with a fitting ``out``).  When
 that declines, ``forward`` / ``backward`` / ``axis_forward`` /

@@ -123,11 +123,12 @@ def test_backward_argument_errors():
         fa.sigmoid_backward(g)
     with pytest.raises(TypeError, match="not both"):
         fa.sigmoid_backward(g, x, y=x)
-    with pytest.raises(TypeError, match="leaky_relu_backward: the gradient cannot be computed from y; pass x="):
+    # signatures list only what a backward can use: Python names the rest
+    with pytest.raises(TypeError, match=r"leaky_relu_backward\(\) got an unexpected keyword argument 'y'"):
         fa.leaky_relu_backward(g, y=x)
     with pytest.raises(TypeError, match="elu_backward: the gradient from y= holds only for alpha >= 0"):
         fa.elu_backward(g, y=x, alpha=-1.0)
-    with pytest.raises(TypeError, match="softmax_backward: the gradient cannot be computed from x; pass y="):
+    with pytest.raises(TypeError, match=r"softmax_backward\(\) takes 1 positional argument but 2 were given"):
         fa.softmax_backward(g, x)
 
 

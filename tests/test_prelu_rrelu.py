@@ -72,8 +72,10 @@ def test_prelu_errors():
         fa.prelu(np.ones(3), np.ones(3))
     with pytest.raises(TypeError, match="missing 1 required positional argument: 'weight'"):
         fa.prelu(x)
-    with pytest.raises(TypeError, match="prelu_backward: weight is required"):
+    with pytest.raises(TypeError, match=r"prelu_backward\(\) missing 1 required positional argument: 'weight'"):
         fa.prelu_backward(x, x)
+    with pytest.raises(TypeError, match="prelu_backward: weight is required"):
+        fa.prelu_backward(x, x, None)
     with pytest.raises(ValueError, match=r"prelu_backward: grad has shape \(2, 3\) but x has shape"):
         fa.prelu_backward(np.ones((2, 3)), x, 0.25)
     with pytest.raises(TypeError, match="prelu: x has dtype complex128"):

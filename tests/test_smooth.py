@@ -40,7 +40,7 @@ def test_backward_needs_x():
     x = np.ones(2)
     for name in ("silu", "mish", "softsign", "logsigmoid", "tanhshrink", "gelu", "selu", "celu",
                  "softplus", "squareplus"):
-        with pytest.raises(TypeError, match=f"{name}_backward: the gradient cannot be computed from y"):
+        with pytest.raises(TypeError, match=rf"{name}_backward\(\) got an unexpected keyword argument 'y'"):
             getattr(fa, name + "_backward")(x, y=x)
 
 
@@ -50,7 +50,7 @@ def test_alias():
 
 def test_gelu_signature_and_doc():
     import inspect
-    assert "approximate='none'" in str(inspect.signature(fa.gelu))
+    assert inspect.signature(fa.gelu).parameters["approximate"].default == "none"
     assert "approximate : str, default 'none'" in fa.gelu.__doc__
     assert "JAX" in fa.gelu.__doc__
 

@@ -1,30 +1,32 @@
-"""Build the public functions from the registry.
+"""Write the public functions' source from the registry (at build time).
 
-For every record this makes ``NAME`` and ``NAME_backward`` (and the
-aliases), as real Python functions with real signatures and docstrings, by
-filling in one template per kind.  Their bodies do the minimum on the
-common path (parameter checks, one call into the kernel module's fast
-path) and hand everything else to the generic code in ``_api``.
+setup.py loads this module by path (it imports only the standard library)
+and writes ``fastact/_public.py``: for every record ``NAME`` and
+``NAME_backward`` (and the aliases) as plain Python functions with typed
+signatures that list only what each function accepts, and their docstrings;
+and ``fastact/ufuncs.pyi``, the ufuncs' names for type checkers.  The
+bodies do the minimum on the common path (parameter checks, one call into
+the kernel module's fast path) and hand everything else to ``_api``.
 """
 from __future__ import annotations
 
 import math
+import re
 import textwrap
-
-from fastact import _api
-from fastact._registry import ACTIVATIONS, KERNELS, Activation
-
-_KERNEL_IDS = {k: i for i, (k, _) in enumerate(KERNELS)}
 
 _SOFTMAX_OPS = {"softmax": (0, 1), "log_softmax": (2, 3), "softmin": (4, 5)}
 _AXIS_X_OPS = {"glu": (6, 7), "maxout": (8, 9)}
 
 # Along an axis, changing its length (glu, maxout): the backward needs x.
 _AXIS_X = '''
-def {name}(x, {sig_params}axis=-1, *, out=None):
+def {name}(x: ArrayLike, {sig_params}axis: int = -1, *, out: NDArray[Any] | None = None) -> Any:
+    {doc}
     {checks}return _api.axis_x_forward(_REC, {op_fwd}, x, axis, out, {param_dict})
 
-def {name}_backward(grad, x=None, *, y=None, {sig_params}axis=-1, out=None):
+def {name}_backward(grad: ArrayLike, x: ArrayLike, *, {sig_params}axis: int = -1,
+        out: NDArray[Any] | None = None) -> Any:
+    {doc_b}
+    y = None
     {checks_b}if x is None or y is not None:
         raise _api.which_error("{name}_backward", _REC, x, y, {param_dict})
     return _api.axis_x_backward(_REC, {op_bwd}, grad, x, axis, out, {param_dict})
@@ -32,15 +34,19 @@ def {name}_backward(grad, x=None, *, y=None, {sig_params}axis=-1, out=None):
 
 
 _ELEMENTWISE = '''
-def {name}(x, {sig_params}*, out=None, where=True, dtype=None):
+def {name}(x: ArrayLike, {sig_params}*, out: NDArray[Any] | None = None, where: ArrayLike = True,
+        dtype: DTypeLike | None = None) -> Any:
+    {doc}
     {checks}if where is True and dtype is None{floats}:
         r = _K.unary({kid}, x, out{args})
         if r is not None:
             return r
     return _api.forward(_REC, {kid}, x, out, ({args_tuple}), where, dtype)
 
-def {name}_backward(grad, x=None, *, y=None, {sig_params}out=None, where=True, dtype=None):
-    {checks_b}if y is None and x is not None and {x_ok}:
+def {name}_backward(grad: ArrayLike, {xy}{sig_params}out: NDArray[Any] | None = None,
+        where: ArrayLike = True, dtype: DTypeLike | None = None) -> Any:
+    {doc_b}
+    {prelude}{checks_b}if y is None and x is not None and {x_ok}:
         form, a = 0, x
     elif x is None and y is not None and {y_ok}:
         form, a = 1, y
@@ -54,14 +60,17 @@ def {name}_backward(grad, x=None, *, y=None, {sig_params}out=None, where=True, d
 '''
 
 _SOFTMAX = '''
-def {name}(x, axis=-1, *, out=None):
+def {name}(x: ArrayLike, axis: int = -1, *, out: NDArray[Any] | None = None) -> Any:
+    {doc}
     if axis.__class__ is int and -64 <= axis < 64:   # NumPy's most dimensions; C int
         r = _K.axis_fast({op_fwd}, x, None, out, axis)
         if r is not None:
             return r
     return _api.axis_forward(_REC, {op_fwd}, x, axis, out)
 
-def {name}_backward(grad, x=None, *, y=None, axis=-1, out=None):
+def {name}_backward(grad: ArrayLike, *, y: ArrayLike, axis: int = -1, out: NDArray[Any] | None = None) -> Any:
+    {doc_b}
+    x = None
     if x is not None or y is None:
         raise _api.which_error("{name}_backward", _REC, x, y, {{}})
     if axis.__class__ is int and -64 <= axis < 64:   # NumPy's most dimensions; C int
@@ -74,10 +83,14 @@ def {name}_backward(grad, x=None, *, y=None, axis=-1, out=None):
 
 # prelu: a weight array, backward returns (grad_x, grad_weight).
 _PRELU = '''
-def {name}(x, weight, *, out=None):
+def {name}(x: ArrayLike, weight: ArrayLike, *, out: NDArray[Any] | None = None) -> Any:
+    {doc}
     return _api.prelu_forward(_REC, x, weight, out)
 
-def {name}_backward(grad, x=None, weight=None, *, y=None, out=None):
+def {name}_backward(grad: ArrayLike, x: ArrayLike, weight: ArrayLike, *,
+        out: NDArray[Any] | None = None) -> tuple[Any, Any]:
+    {doc_b}
+    y = None
     if x is None or y is not None:
         raise _api.which_error("{name}_backward", _REC, x, y, {{}})
     return _api.prelu_backward(_REC, grad, x, weight, out)
@@ -85,10 +98,15 @@ def {name}_backward(grad, x=None, weight=None, *, y=None, out=None):
 
 # rrelu: eval mode is leaky_relu; training draws slopes from an explicit RNG.
 _RRELU = '''
-def {name}(x, {sig_params}training=False, *, rng=None, return_noise=False, out=None):
+def {name}(x: ArrayLike, {sig_params}training: bool = False, *, rng: Any = None,
+        return_noise: bool = False, out: NDArray[Any] | None = None) -> Any:
+    {doc}
     {checks}return _api.rrelu_forward(_REC, x, {args_tuple_paren}, training, rng, return_noise, out)
 
-def {name}_backward(grad, x=None, *, y=None, noise=None, {sig_params}training=False, out=None):
+def {name}_backward(grad: ArrayLike, x: ArrayLike, *, noise: ArrayLike | None = None,
+        {sig_params}training: bool = False, out: NDArray[Any] | None = None) -> Any:
+    {doc_b}
+    y = None
     {checks_b}if x is None or y is not None:
         raise _api.which_error("{name}_backward", _REC, x, y, {param_dict})
     return _api.rrelu_backward(_REC, grad, x, noise, {args_tuple_paren}, training, out)
@@ -106,23 +124,33 @@ def _fast_check(p):
     return " and ".join(cond)
 
 
-def _source(rec: Activation, kid: int) -> str:
+def _docstring(text: str) -> str:
+    """A docstring literal at function-body indentation."""
+    body = text.replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
+    return '"""' + body.rstrip() + '\n    """'
+
+
+def _source(rec, kid, kernel_ids) -> str:
+    docs = dict(doc=_docstring(_doc(rec, False)), doc_b=_docstring(_doc(rec, True)))
     if rec.kind == "softmax":
         op_fwd, op_bwd = _SOFTMAX_OPS[rec.name]
-        return _SOFTMAX.format(name=rec.name, op_fwd=op_fwd, op_bwd=op_bwd)
+        return _SOFTMAX.format(name=rec.name, op_fwd=op_fwd, op_bwd=op_bwd, **docs)
     names = [p.name for p in rec.params]
     param_dict = "{" + ", ".join(f"{n!r}: {n}" for n in names) + "}"
-    sig = "".join(f"{p.name}, " if p.required else f"{p.name}={p.default!r}, " for p in rec.params)
+    arrays = rec.kind == "elementwise"          # parameters that broadcast against x
+    ptype = "float | ArrayLike" if arrays else "float"
+    sig = "".join(f"{p.name}: {'int' if p.integer else ptype}"
+                  + ("" if p.required else f" = {p.default!r}") + ", " for p in rec.params)
     if rec.variants:
         # a string parameter choosing the kernel: _VK maps its values to kernel ids
         vname, choices = rec.variants
-        sig += f"{vname}={choices[0][0]!r}, "
+        literal = ", ".join(repr(v) for v, _ in choices)
+        sig += f"{vname}: Literal[{literal}] = {choices[0][0]!r}, "
         vcheck = (f"_kid = _VK.get({vname}) if {vname}.__class__ is str else None\n    "
                   f"if _kid is None:\n        raise _api.variant_error(FNAME, {vname!r}, {vname}, _VK)\n    ")
         kid = "_kid"
     else:
         vcheck = ""
-    arrays = rec.kind == "elementwise"          # parameters that broadcast against x
     checks = "".join(
         f"if not ({_fast_check(p)}):\n        {p.name} = _api.check_param(FNAME, _P[{i}], {p.name}"
         f"{', True' if arrays else ''})\n    "
@@ -135,10 +163,10 @@ def _source(rec: Activation, kid: int) -> str:
         for cond, pname, why in rec.constraints)
     checks += vcheck
     if rec.kind == "prelu":
-        return _PRELU.format(name=rec.name)
+        return _PRELU.format(name=rec.name, **docs)
     if rec.kind == "rrelu":
         return _RRELU.format(
-            name=rec.name, checks=checks.replace("FNAME", repr(rec.name)),
+            name=rec.name, **docs, checks=checks.replace("FNAME", repr(rec.name)),
             checks_b=checks.replace("FNAME", repr(rec.name + "_backward")),
             sig_params=sig,
             args_tuple_paren="(" + "".join(f"{n}, " for n in names) + ")",
@@ -146,7 +174,7 @@ def _source(rec: Activation, kid: int) -> str:
     if rec.kind == "axis_x":
         op_fwd, op_bwd = _AXIS_X_OPS[rec.name]
         return _AXIS_X.format(
-            name=rec.name, op_fwd=op_fwd, op_bwd=op_bwd,
+            name=rec.name, op_fwd=op_fwd, op_bwd=op_bwd, **docs,
             checks=checks.replace("FNAME", repr(rec.name)),
             checks_b=checks.replace("FNAME", repr(rec.name + "_backward")),
             sig_params=sig,
@@ -156,8 +184,13 @@ def _source(rec: Activation, kid: int) -> str:
         y_ok = "False"
     elif rec.y_requires is not None:
         y_ok = f"(({rec.y_requires}) is True or _api.all_true({rec.y_requires}))"
+    # the backward's x and y: only those its formula can use
+    xy = {("x", "y"): "x: ArrayLike | None = None, *, y: ArrayLike | None = None, ",
+          ("x",): "x: ArrayLike, *, ", ("y",): "*, y: ArrayLike, "}[tuple(rec.backward_from)]
+    prelude = {("x", "y"): "", ("x",): "y = None\n    ", ("y",): "x = None\n    "}[tuple(rec.backward_from)]
     return _ELEMENTWISE.format(
-        name=rec.name, kid=kid, checks=checks.replace("FNAME", repr(rec.name)),
+        name=rec.name, kid=kid, checks=checks.replace("FNAME", repr(rec.name)), xy=xy,
+        prelude=prelude, **docs,
         checks_b=checks.replace("FNAME", repr(rec.name + "_backward")),
         sig_params=sig,
         args="".join(f", {n}" for n in names),
@@ -167,7 +200,7 @@ def _source(rec: Activation, kid: int) -> str:
         param_dict=param_dict)
 
 
-def _doc(rec: Activation, backward: bool) -> str:
+def _doc(rec, backward: bool) -> str:
     params = "".join(f"\n    {p.name} : {'int' if p.integer else 'float'}, {'required' if p.required else f'default {p.default!r}'}"
                      f"\n        {p.doc.capitalize()}; {p.describe()}." for p in rec.params)
     for cond, _, _ in rec.constraints:
@@ -225,25 +258,68 @@ def _doc(rec: Activation, backward: bool) -> str:
             "a NumPy scalar.\n\n    Notes\n    -----\n" + notes + "\n")
 
 
-def make_functions() -> dict:
-    """name -> function, for every activation, its backward and aliases."""
-    made = {}
-    for rec in ACTIVATIONS:
-        kid = _KERNEL_IDS[rec.kernels[0]] if rec.kind == "elementwise" else -1
-        ns = {"_api": _api, "_REC": rec, "_P": rec.params, "_INF": math.inf,
-              "_VK": {v: _KERNEL_IDS[k] for v, k in rec.variants[1]} if rec.variants else None}
-        # The functions look up _K in _api's namespace at call time, so that
-        # switching the CPU build (fastact._dispatch.use) reaches them.
-        glob = _api.__dict__ | ns
-        src = _source(rec, kid).replace("_K.", "_api._K.")
-        code = compile(src, f"<fastact generated: {rec.name}>", "exec")
-        exec(code, glob)
-        for suffix, backward in (("", False), ("_backward", True)):
-            fn = glob[rec.name + suffix]
-            fn.__doc__ = _doc(rec, backward)
-            fn.__module__ = "fastact"
-            fn.__qualname__ = rec.name + suffix
-            made[rec.name + suffix] = fn
+_HEADER = '''# Generated by setup.py from the registry (fastact/_codegen.py); do not edit.
+"""fastact's public functions, one forward and one backward per record."""
+from __future__ import annotations
+
+import math
+from typing import Any, Literal
+
+from numpy.typing import ArrayLike, DTypeLike, NDArray
+
+from fastact import _api
+from fastact._registry import BY_NAME as _BY_NAME
+
+_INF = math.inf
+'''
+
+
+def public_source(registry) -> str:
+    """The text of fastact/_public.py for the registry module given."""
+    kernel_ids = {k: i for i, (k, _) in enumerate(registry.KERNELS)}
+    parts = [_HEADER]
+    names = []
+    for rec in registry.ACTIVATIONS:
+        kid = kernel_ids[rec.kernels[0]] if rec.kind == "elementwise" else -1
+        tag = rec.name
+        parts.append(f"\n_R_{tag} = _BY_NAME[{rec.name!r}]")
+        if rec.variants:
+            vk = {v: kernel_ids[k] for v, k in rec.variants[1]}
+            parts.append(f"_VK_{tag} = {vk!r}")
+        src = _source(rec, kid, kernel_ids).replace("_K.", "_api._K.")
+        src = re.sub(r"\b_REC\b", f"_R_{tag}", src)
+        src = re.sub(r"\b_P\[", f"_R_{tag}.params[", src)
+        src = re.sub(r"\b_VK\b", f"_VK_{tag}", src)
+        parts.append(src)
+        for suffix in ("", "_backward"):
+            names.append(rec.name + suffix)
             for alias in rec.aliases:
-                made[alias + suffix] = fn
-    return made
+                parts.append(f"{alias}{suffix} = {rec.name}{suffix}")
+                names.append(alias + suffix)
+    parts.append(f"\n__all__ = {sorted(names)!r}\n")
+    return "\n".join(parts)
+
+
+def ufunc_names(registry) -> list:
+    """The names fastact.ufuncs defines (fastact/ufuncs.py builds the same)."""
+    names = []
+    for kernel, rec in registry.KERNELS:
+        suffixes = [""] + [s for f, s in (("x", "_backward"), ("y", "_backward_y"))
+                           if f in rec.backward_from]
+        for sfx in suffixes:
+            names.append(kernel + sfx)
+            if kernel == rec.name:
+                names += [alias + sfx for alias in rec.aliases]
+    names += [rec.name + sfx for rec in registry.ACTIVATIONS if rec.kind == "softmax"
+              for sfx in ("", "_backward")]
+    return names
+
+
+def ufuncs_stub(registry) -> str:
+    """The text of fastact/ufuncs.pyi."""
+    lines = ["# Generated by setup.py from the registry (fastact/_codegen.py); do not edit.",
+             "from typing import Any", "", "import numpy as np", "",
+             "UFUNCS: dict[str, tuple[Any, str, int]]",
+             "BY_KERNEL: dict[tuple[int, int], np.ufunc]", ""]
+    lines += [f"{n}: np.ufunc" for n in ufunc_names(registry)]
+    return "\n".join(lines) + "\n"
