@@ -51,7 +51,9 @@ autodoc_default_options = {"undoc-members": False}
 napoleon_google_docstring = False
 napoleon_numpy_docstring = True
 
-# sphinx.ext.doctest: the examples of the user guide and of each function page.
+# sphinx.ext.doctest: the examples of the user guide and of each function page
+# (doctest directives); the illustrative >>> lines of module docstrings are not run.
+doctest_test_doctest_blocks = ""
 # Their outputs were printed with the extension's PRINTOPTIONS; missing(module)
 # skips an example whose library is not installed (under -b doctest only).
 doctest_global_setup = f"""

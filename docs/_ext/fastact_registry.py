@@ -56,8 +56,8 @@ KIND_LABELS = {"elementwise": "elementwise", "softmax": "along an axis",
 
 # Descriptions of the keywords whose docstring entry has none.
 FALLBACK = {"x": "The input: any shape and layout, scalars and lists too.",
-            "grad": "dL/dy, the gradient of the loss with respect to the output.",
-            "y": "The forward output."}
+            "grad": "dL/dy, the gradient of the loss with respect to the output."}
+FALLBACK_BACKWARD = {"x": "the forward input", "y": "the forward output (a keyword)"}
 
 
 # ---------------------------------------------------------------- text helpers
@@ -209,16 +209,22 @@ def function_block(qualname: str, fn, aliases=()) -> str:
     head = sections[""].split("\n\n")[0].strip()
     body = [esc(" ".join(head.split())), ""]
     entries, extra = doc_params(fn)
+    fallback = {**FALLBACK, **FALLBACK_BACKWARD} if qualname.endswith("_backward") else FALLBACK
     documented = set()
     for names, typ, desc in entries:
-        documented.update(n.strip() for n in names.split(","))
-        desc = desc or " ".join(FALLBACK.get(n.strip(), "") for n in names.split(",")).strip()
+        parts = [n.strip() for n in names.split(",")]
+        if documented.issuperset(parts):        # an entry the docstring repeats
+            continue
+        documented.update(parts)
+        if not desc and len(parts) > 1:
+            desc = "; ".join(f"{n}: {fallback[n]}" for n in parts if n in fallback)
+        desc = desc or fallback.get(parts[0], "")
         body.append(f":param {names}: {esc(desc)}" if desc else f":param {names}:")
         if typ:
             body.append(f":type {names}: {esc(typ)}")
     for name in inspect.signature(fn).parameters:
         if name not in documented:
-            body.append(f":param {name}: {esc(FALLBACK.get(name, ''))}".rstrip())
+            body.append(f":param {name}: {esc(fallback.get(name, ''))}".rstrip())
     if sections.get("Returns"):
         body.append(":returns: " + esc(" ".join(sections["Returns"].split())))
     if extra:
@@ -307,20 +313,28 @@ class _Session:
         self.ns = {"np": np, "fa": fastact}
         self.lines = [">>> import numpy as np", ">>> import fastact as fa"]
 
-    def run(self, src: str, comment: str = ""):
-        self.lines.append(">>> " + src + (f"  # {comment}" if comment else ""))
+    def run(self, src: str, comment: str = "", optional: bool = False):
+        """Run one line and record it with its output; an optional line that
+        raises is left out (e.g. a doubled default that breaks a constraint)."""
         with warnings.catch_warnings(), np.errstate(all="ignore"), np.printoptions(**PRINTOPTIONS):
             warnings.simplefilter("ignore")
             try:
-                value = eval(compile(src, "<example>", "eval"), self.ns)
-            except SyntaxError:
-                exec(compile(src, "<example>", "exec"), self.ns)
-                return
-            if value is not None:
+                try:
+                    value = eval(compile(src, "<example>", "eval"), self.ns)
+                except SyntaxError:
+                    exec(compile(src, "<example>", "exec"), self.ns)
+                    value = None
+            except Exception:   # noqa: BLE001
+                if optional:
+                    return
+                raise
+        self.lines.append(">>> " + src + (f"  # {comment}" if comment else ""))
+        if value is not None:
+            with np.printoptions(**PRINTOPTIONS):
                 self.lines.extend(repr(value).splitlines())
 
     def text(self) -> str:
-        return "\n".join(self.lines) + "\n"
+        return ".. doctest::\n\n" + indent("\n".join(self.lines)) + "\n"
 
 
 def example(rec) -> str:
@@ -347,24 +361,27 @@ def example(rec) -> str:
             s.run(f"y = fa.{name}(x{args})")
             s.run("y")
             src = "x" if "x" in rec.backward_from else "y=y"
-            s.run(f"fa.{name}_backward(np.ones_like(x), {src}{args})", "dy/dx, from the backward")
+            s.run(f"fa.{name}_backward(np.ones_like(x), {src}{args})", "the backward for dL/dy = 1")
             if "y" in rec.backward_from and src == "x" and y_allowed(rec, rec.defaults):
-                s.run(f"fa.{name}_backward(np.ones_like(x), y=y{args})", "... or from the output")
+                s.run(f"fa.{name}_backward(np.ones_like(x), y=y{args})", "... or from the output",
+                      optional=True)
             given = [p for p in rec.params if not p.required and p.default != 0 and not p.integer]
             if given:
                 p = given[0]
-                s.run(f"fa.{name}(x{args}, {p.name}={p.default * 2!r})")
+                s.run(f"fa.{name}(x{args}, {p.name}={p.default * 2!r})", optional=True)
             if rec.variants:
                 vname, choices = rec.variants
                 for value, _ in choices[1:]:
-                    s.run(f"fa.{name}(x{args}, {vname}={value!r})")
+                    s.run(f"fa.{name}(x{args}, {vname}={value!r})", optional=True)
             from fastact import ufuncs
             if name in ufuncs.UFUNCS:
                 values = "".join(f", {ex[p.name]!r}" for p in rec.params)
-                s.run(f"fa.ufuncs.{name}(x{values})", "the same, as a NumPy ufunc")
+                s.run(f"fa.ufuncs.{name}(x{values})", "the same, as a NumPy ufunc", optional=True)
             if "rng" in sig and "training" in sig:
-                s.run(f"y, noise = fa.{name}(x{args}, training=True, rng=0, return_noise=True)")
-                s.run(f"fa.{name}_backward(np.ones_like(x), x{args}, noise=noise, training=True)")
+                s.run(f"y, noise = fa.{name}(x{args}, training=True, rng=0, return_noise=True)",
+                      "training: random slopes", optional=True)
+                s.run(f"fa.{name}_backward(np.ones_like(x), x{args}, noise=noise, training=True)",
+                      optional=True)
     except Exception as exc:  # noqa: BLE001  (a record whose calls this generator cannot guess)
         return f"(No example generated: {esc(type(exc).__name__)}: {esc(exc)}.)\n"
     return s.text()
