@@ -117,18 +117,20 @@ def vector(values) -> str:
 
 # ---------------------------------------------------------------- markdown tables
 
-def md_tables(path: Path):
-    """Every pipe table of a markdown file: (header cells, rows of cells), and the text."""
-    tables, current = [], []
+def md_rows(path: Path, first: list):
+    """The rows of a markdown file's pipe tables whose header starts with `first`,
+    as {header: cell}, grouped by the first cell; and the file's text."""
     text = path.read_text(encoding="utf-8") if path.exists() else ""
+    out, table = {}, []
     for line in text.splitlines() + [""]:
         if line.startswith("|"):
-            current.append([c.strip() for c in line.strip().strip("|").split("|")])
-        elif current:
-            if len(current) > 2:
-                tables.append((current[0], current[2:]))
-            current = []
-    return tables, text
+            table.append([c.strip() for c in line.strip().strip("|").split("|")])
+            continue
+        if len(table) > 2 and table[0][:len(first)] == first:
+            for row in table[2:]:
+                out.setdefault(row[0], []).append(dict(zip(table[0], row)))
+        table = []
+    return out, text
 
 
 def matches(label: str, name: str) -> bool:
@@ -138,32 +140,22 @@ def matches(label: str, name: str) -> bool:
 
 def accuracy_rows(srcdir: Path):
     """docs/accuracy.md: label -> [(dtype, direction, worst ULP over the builds, torch)]."""
-    tables, _ = md_tables(srcdir / "accuracy.md")
+    rows, _ = md_rows(srcdir / "accuracy.md", ["function", "dtype", "direction"])
     out = {}
-    for header, rows in tables:
-        if header[:3] != ["function", "dtype", "direction"]:
-            continue
-        builds = [i for i, h in enumerate(header) if h in ("base", "v3", "v4")]
-        torch = header.index("PyTorch at kinks") if "PyTorch at kinks" in header else None
-        for row in rows:
+    for label, entries in rows.items():
+        for e in entries:
             try:
-                worst = max(float(row[i]) for i in builds)
-            except (ValueError, IndexError):
+                worst = max(float(e[b]) for b in ("base", "v3", "v4") if b in e)
+            except ValueError:
                 continue
-            out.setdefault(row[0], []).append(
-                (row[1], row[2], worst, row[torch] if torch is not None else ""))
+            out.setdefault(label, []).append(
+                (e["dtype"], e["direction"], worst, e.get("PyTorch at kinks", "")))
     return out
 
 
 def performance_rows(srcdir: Path):
     """docs/performance.md's table: label -> [cells by header], and the torch footnotes."""
-    tables, text = md_tables(srcdir / "performance.md")
-    out = {}
-    for header, rows in tables:
-        if header[:3] != ["kernel", "dir", "dtype"]:
-            continue
-        for row in rows:
-            out.setdefault(row[0], []).append(dict(zip(header, row)))
+    out, text = md_rows(srcdir / "performance.md", ["kernel", "dir", "dtype"])
     notes = {}
     for m in re.finditer(r"^\\\* (\S+) ([a-z]+(?:\(\w\))?): (.*?)\s*$", text, re.M):
         notes[m.group(1), m.group(2)] = m.group(3)
