@@ -438,8 +438,9 @@ def page(rec, acc, perf, notes, plot: bool) -> str:
     if plot:
         out.append(f".. image:: {PLOTS}/{name}.png\n   :alt: {name} (solid) and its derivative "
                    f"(dashed)\n   :width: 400px\n")
-        out.append(f"*Drawn by* {lit(f'fastact.plot.plot_activation({name!r})')}: the function "
-                   "(solid) and its derivative from the backward kernel (dashed).\n")
+        out.append(f"The function (solid) and its derivative from the backward kernel (dashed), "
+                   f"drawn by {lit(f'fastact.plot.plot_activation({name!r})')} when the site "
+                   "was built.\n")
     out.append(heading("Formula") + "\n" + literal_block(rec.formula))
     out.append(heading("Derivative") + "\n" + literal_block(rec.gradient))
     src = {("x",): "The backward takes the forward input x.",
