@@ -57,7 +57,7 @@ KIND_LABELS = {"elementwise": "elementwise", "softmax": "along an axis",
 # Descriptions of the keywords whose docstring entry has none.
 FALLBACK = {"x": "The input: any shape and layout, scalars and lists too.",
             "grad": "dL/dy, the gradient of the loss with respect to the output."}
-FALLBACK_BACKWARD = {"x": "the forward input", "y": "the forward output (a keyword)"}
+FALLBACK_BACKWARD = {"x": "The forward input.", "y": "The forward output (a keyword)."}
 
 
 # ---------------------------------------------------------------- text helpers
@@ -208,12 +208,11 @@ def function_block(qualname: str, fn, aliases=()) -> str:
         if documented.issuperset(parts):        # an entry the docstring repeats
             continue
         documented.update(parts)
-        if not desc and len(parts) > 1:
-            desc = "; ".join(f"{n}: {fallback[n]}" for n in parts if n in fallback)
-        desc = desc or fallback.get(parts[0], "")
-        body.append(f":param {names}: {esc(desc)}" if desc else f":param {names}:")
-        if typ:
-            body.append(f":type {names}: {esc(typ)}")
+        for i, n in enumerate(parts):      # "where, dtype : optional": one field each
+            text = (desc if i == 0 else f"As {parts[0]}.") if desc else fallback.get(n, "")
+            body.append(f":param {n}: {esc(text)}".rstrip())
+            if typ:
+                body.append(f":type {n}: {esc(typ)}")
     for name in inspect.signature(fn).parameters:
         if name not in documented:
             body.append(f":param {name}: {esc(fallback.get(name, ''))}".rstrip())
