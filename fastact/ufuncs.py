@@ -21,9 +21,9 @@ one (celu's alpha = 0, hardtanh's min_val > max_val, ...) gives nan there,
 as scipy.special does; the keyword functions (``fastact.elu``) raise instead.
 
 A variant chosen by a string parameter is a ufunc of its own: gelu's
-approximate="tanh" is ``gelu_tanh``.  Names: ``KERNEL``, ``KERNEL_backward``
-(grad, x, *params) and ``KERNEL_backward_y`` (grad, y, *params) where the
-registry allows the backward from the output.  ``UFUNCS`` maps each name to
+approximate="tanh" is ``gelu_tanh``.  Names: ``KERNEL(x, *params)``,
+``KERNEL_backward(grad, x, *params)`` and ``KERNEL_backward_y(grad, y, *params)``
+where the registry allows the backward from the output.  ``UFUNCS`` maps each name to
 (record, kernel, direction); ``BY_KERNEL`` maps (kernel id, direction) to
 the ufunc, for fastact's keyword functions.
 """

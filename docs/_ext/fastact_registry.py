@@ -535,22 +535,8 @@ def ufunc_page() -> str:
                       + "\n" + indent(f"{esc(direction[d])}{esc(variant)} of :doc:`{rec.name}`; "
                                       f"{u.nin} inputs, {u.nout} output; loops "
                                       f"{lit(', '.join(u.types))}.") + "\n")
-    intro = (
-        "Every elementwise kernel, forward and backward, is a real :class:`numpy.ufunc` in "
-        "``fastact.ufuncs``, as scipy.special's functions are. The registry's parameters are "
-        "trailing inputs that broadcast (scipy.special's convention): "
-        "``fastact.ufuncs.elu(x, 2.0)`` is elu with alpha = 2, and an array of alphas gives one "
-        "per element, row or channel. The backward is ``NAME_backward(grad, x, *params)``, and "
-        "``NAME_backward_y(grad, y, *params)`` where the registry allows the backward from the "
-        "output. A variant chosen by a string parameter is a ufunc of its own "
-        "(gelu's ``approximate='tanh'`` is ``gelu_tanh``).\n\n"
-        "NumPy provides broadcasting, ``out=``, ``where=``, ``dtype=``, ``casting=`` and "
-        "``__array_ufunc__``, so pandas, xarray, masked and dask arrays keep their type "
-        "(:doc:`../user_guide`). The loops are float32 (``f``) and float64 (``d``); other inputs "
-        "are cast by NumPy's rules (integers and bools to float64, float16 to float32). A ufunc "
-        "does not check its parameters: an invalid value gives nan where it is used, as "
-        "scipy.special does; the keyword functions (``fastact.elu``) raise instead.\n\n"
-        "``fastact.ufuncs.UFUNCS`` maps each name to (record, kernel, direction).\n\n")
+    # the module's own docstring (reST already) says what the ufuncs are
+    intro = inspect.cleandoc(ufuncs.__doc__ or "") + "\n\n"
     return (heading("Ufuncs: fastact.ufuncs", "=") + "\n.. py:module:: fastact.ufuncs\n\n" + intro
             + f"The {len(rows)} ufuncs:\n\n"
             + list_table(["ufunc", "inputs", "direction", "function", "loops"], rows, [3, 3, 3, 2, 2])
