@@ -238,9 +238,6 @@ def _doc(rec, backward: bool) -> str:
                 f"    Parameters\n    ----------\n    grad : array_like\n        dL/dy, the shape of x.\n"
                 f"    x, y : array_like{params}\n    out : ndarray, optional\n"
                 f"        Where to write dL/dx; may be grad itself (in place).\n")
-        if rec.kind == "elementwise":
-            body += ("    where, dtype : optional\n        As for a NumPy ufunc (through "
-                     "fastact.ufuncs, as for parameter arrays and containers).\n")
     else:
         body = (f"{rec.summary}\n\n    {rec.formula}\n\n"
                 f"    Parameters\n    ----------\n    x : array_like{params}\n"

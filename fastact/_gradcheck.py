@@ -184,8 +184,8 @@ def gradcheck(name_or_layer, x, *, rtol=1e-5, atol=1e-7, h=1e-6, kink_tol=1e-3,
 
     name_or_layer: a registered name (``params`` are its keywords, ``axis``
     for softmax) or a layer with ``forward``/``backward`` (e.g. from
-    ``fastact.nn``).  An element passes when |backward - fd| <= atol +
-    rtol * |fd|.  Returns a ``GradcheckResult`` (true when passed).
+    ``fastact.nn``).  An element passes when ``|backward - fd| <= atol +
+    rtol * |fd|``.  Returns a ``GradcheckResult`` (true when passed).
     """
     name, elementwise, fwd, forms, weight = _resolve(name_or_layer, params)
     with np.errstate(all="ignore"):

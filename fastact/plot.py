@@ -171,7 +171,7 @@ def plot_vanishing_gradient(depth=10, names=("sigmoid", "tanh", "relu", "elu"), 
     """The largest gradient that can reach each layer of a depth-`depth` chain.
 
     Backpropagating through k activations multiplies the gradient by at most
-    max|f'|**k (weights aside); max|f'| is measured with fastact.derivative on
+    ``max|f'|**k`` (weights aside); ``max|f'|`` is measured with fastact.derivative on
     a grid.  Log scale, with 0.25**depth (sigmoid's bound) marked.  Returns the figure.
     """
     plt = _pyplot()

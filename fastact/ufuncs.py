@@ -28,10 +28,11 @@ y) are generalized ufuncs over one axis, signature ``(n)->(n)`` and
     ufuncs.softmax_backward(g, y, axis=0)
 
 A variant chosen by a string parameter is a ufunc of its own: gelu's
-approximate="tanh" is ``gelu_tanh``.  Names: ``KERNEL``, ``KERNEL_backward``
-(grad, x, *params) and ``KERNEL_backward_y`` (grad, y, *params) where the
-registry allows the backward from the output.  ``UFUNCS`` maps each name to
-(record, kernel, direction), direction 3 for the axis functions; ``BY_KERNEL`` maps (kernel id, direction) to
+approximate="tanh" is ``gelu_tanh``.  Names: ``KERNEL(x, *params)``,
+``KERNEL_backward(grad, x, *params)`` and ``KERNEL_backward_y(grad, y, *params)``
+where the registry allows the backward from the output.  ``UFUNCS`` maps each name to
+(record, kernel, direction), direction 3 for the axis functions; ``BY_KERNEL`` maps
+(kernel id, direction) to
 the ufunc, for fastact's keyword functions.
 """
 from __future__ import annotations
