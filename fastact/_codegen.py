@@ -236,7 +236,9 @@ def _doc(rec, backward: bool) -> str:
         body = (f"Gradient of {rec.name}: grad * d{rec.name}/dx.\n\n"
                 f"    d/dx: {rec.gradient}\n\n    {src}\n\n"
                 f"    Parameters\n    ----------\n    grad : array_like\n        dL/dy, the shape of x.\n"
-                f"    x, y : array_like{params}\n    out : ndarray, optional\n"
+                + "".join(f"    {v} : array_like\n        The forward {'input' if v == 'x' else 'output'}.\n"
+                          for v in rec.backward_from)
+                + f"{params.lstrip(chr(10)) and params[1:] + chr(10)}    out : ndarray, optional\n"
                 f"        Where to write dL/dx; may be grad itself (in place).\n")
     else:
         body = (f"{rec.summary}\n\n    {rec.formula}\n\n"
@@ -244,11 +246,13 @@ def _doc(rec, backward: bool) -> str:
                 f"    out : ndarray, optional\n        Where to write the result (shape and dtype of "
                 f"the result, writeable); may be x itself (in place).\n")
     if rec.kind == "elementwise":
-        body += ("    where, dtype : optional\n        As for a NumPy ufunc; the call then goes "
-                 "through fastact.ufuncs, as it does for parameter\n        arrays (which broadcast "
-                 "against x) and for pandas, xarray, dask and masked arrays\n        (returned as "
-                 "their own type). Arrays of other libraries on the CPU (torch\n        tensors) "
-                 "are computed on a zero-copy view and returned as their type.\n")
+        body += ("    where : array_like of bool, optional\n        As for a NumPy ufunc.\n"
+                 "    dtype : data-type, optional\n        As for a NumPy ufunc. With either, the "
+                 "call goes through fastact.ufuncs, as it\n        does for parameter arrays (which "
+                 "broadcast against x) and for pandas,\n        xarray, dask and masked arrays "
+                 "(returned as their own type). Arrays of\n        other libraries on the CPU "
+                 "(torch tensors) are computed on a zero-copy\n        view and returned as their "
+                 "type.\n")
     notes = textwrap.fill(rec.notes, 76, initial_indent="    ", subsequent_indent="    ")
     return (body + "\n    Returns\n    -------\n    ndarray of x's shape; float32 and float64 are kept, "
             "float16 is computed in float32,\n    bool and integers give float64. A 0-d input gives "
