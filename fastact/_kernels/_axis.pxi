@@ -55,6 +55,16 @@ cdef extern from *:
     FA_LANES(double, fa_lanes_sumc_f64, a[j + l], 1)
     FA_LANES(float, fa_lanes_dot_f32, (double)a[j + l] * (double)b[j + l], 0)
     FA_LANES(double, fa_lanes_dot_f64, a[j + l] * b[j + l], 0)
+    /* v itself, but a value gcc cannot see through: a loop bound made of it
+       stays a variable, and `v < c ? v : c` with a variable c vectorizes as
+       one min (with a constant c gcc emits a compare and a blend) */
+    #if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
+    #define FA_HIDE(v) __asm__("" : "+x"(v))
+    #else
+    #define FA_HIDE(v) ((void)0)
+    #endif
+    static inline float fa_opaque_f32(float v) { FA_HIDE(v); return v; }
+    static inline double fa_opaque_f64(double v) { FA_HIDE(v); return v; }
     """
     void fa_lanes_sum_f32(const float*, const float*, Py_ssize_t, double*, double*) noexcept nogil
     void fa_lanes_sum_f64(const double*, const double*, Py_ssize_t, double*, double*) noexcept nogil
@@ -62,6 +72,8 @@ cdef extern from *:
     void fa_lanes_sumc_f64(const double*, const double*, Py_ssize_t, double*, double*) noexcept nogil
     void fa_lanes_dot_f32(const float*, const float*, Py_ssize_t, double*, double*) noexcept nogil
     void fa_lanes_dot_f64(const double*, const double*, Py_ssize_t, double*, double*) noexcept nogil
+    float fa_opaque_f32(float) noexcept nogil
+    double fa_opaque_f64(double) noexcept nogil
 
 DEF SUM = 0
 DEF SUMC = 1
@@ -157,28 +169,41 @@ cdef inline void _add_compensated(double* s, double* c, double v) noexcept nogil
     s[0] = t
 
 
-cdef inline floating _exp_lo(floating m) noexcept nogil:
-    """Below m + _tail_lim (-110 float, -760 double: exp_neg's clamp), e^(x - m)
-    is 0 in that precision."""
-    return m + _tail_lim(m)
+cdef inline floating _one(floating like) noexcept nogil:
+    """1 in like's type, as a value the compiler does not know (_exp_diff's
+    bound)."""
+    if floating is float:
+        return fa_opaque_f32(<float>1.0)
+    else:
+        return fa_opaque_f64(1.0)
 
 
-cdef inline floating _exp_diff(floating x, floating m, floating lo) noexcept nogil:
-    """e^(x - m), accurate although x - m is rounded; lo = _exp_lo(m).
+cdef inline floating _exp_diff(floating x, floating m, floating one) noexcept nogil:
+    """e^(x - m) for x <= m (m the row maximum), accurate although x - m is
+    rounded.
 
     x - m loses up to half an ULP of the difference, which e^() turns into a
     relative error of |x - m| * 2^-24 (15 ULP at |x - m| = 30).  The rounding
     error t of the subtraction is recovered exactly (TwoSum) and applied as
-    e^(d + t) = e^d (1 + t).  x is first raised to lo, where e^(x - m) is 0
-    anyway, so that x = -inf gives a finite t (nan x, and m = +-inf, still
-    give nan, as e^(x - m) does).
+    e^(d + t) = e^d (1 + t).  The TwoSum is exact whenever d = x - m is
+    finite, whatever the magnitudes (a row spread of 1e10 or finfo.max
+    included).  Where d is -inf (x = -inf, or x - m beyond -finfo.max), t is
+    nan; e^d is 0 there, and the error is lowered to 1 (written as nt = -t,
+    nt < one ? nt : one, one = _one(...) from the caller, which gcc compiles to
+    one min that turns nan into 1) so that 0 (1 - nt) stays 0.  |t| < 1 wherever e^d is not 0 (|d| <= 760
+    there), so this changes nothing else.  A nan x, or m = +-inf, give
+    d = nan and nan, as e^(x - m) does.
+
+    (The clamp this replaces raised x to m - 110 (m - 760) before the TwoSum:
+    for |m| >= 2^31 (2^62) that sum rounds back to m, every x became m, and
+    the row came out uniform.)
     """
-    x = lo if x < lo else x
     cdef floating d = x - m
     cdef floating bb = d - x
-    cdef floating t = (x - (d - bb)) + (-m - bb)
+    cdef floating nt = ((d - bb) - x) + (m + bb)         # -(the TwoSum error)
+    nt = nt if nt < one else one
     cdef floating e = exp_neg(d)        # d <= 0: m is the row maximum
-    return mul_add(e, t, e)
+    return mul_add(-e, nt, e)
 
 
 DEF BLOCK = 512
@@ -198,14 +223,14 @@ cdef inline double _row_expsum(const floating* x, floating* y, Py_ssize_t k, flo
     cdef floating* dst
     cdef Py_ssize_t j, i, n
     cdef double s = 0.0
-    cdef floating lo = _exp_lo(m)
+    cdef floating one = _one(m)
     c[0] = 0.0
     _lanes_zero(acc, comp)
     for j in range(0, k, BLOCK):
         n = k - j if k - j < BLOCK else BLOCK
         dst = y + j if store else scratch
         for i in range(n):
-            dst[i] = _exp_diff(sg * x[j + i], m, lo)
+            dst[i] = _exp_diff(sg * x[j + i], m, one)
         _lanes_add(SUMC if compensate else SUM, dst, dst, n, acc, comp, &s, c)
     return _lanes_total(acc, comp, s, c)
 
@@ -256,6 +281,7 @@ cdef inline void _softmax_row(const floating* x, floating* y, Py_ssize_t k, bint
 cdef inline void _softmax_cols(const floating* x, floating* y, Py_ssize_t k,
                                Py_ssize_t inner, Py_ssize_t c0, Py_ssize_t nc, bint neg) noexcept nogil:
     cdef floating sg = <floating>-1.0 if neg else <floating>1.0
+    cdef floating one = _one(sg)
     cdef floating m[COLS]
     cdef double s[COLS]
     cdef double comp[COLS]
@@ -271,7 +297,7 @@ cdef inline void _softmax_cols(const floating* x, floating* y, Py_ssize_t k,
             m[c] = v if v > m[c] else m[c]
     for j in range(k):
         for c in range(nc):
-            v = _exp_diff(sg * x[j * inner + c0 + c], m[c], _exp_lo(m[c]))
+            v = _exp_diff(sg * x[j * inner + c0 + c], m[c], one)
             y[j * inner + c0 + c] = v
             if floating is float:
                 s[c] += v
@@ -348,14 +374,14 @@ cdef inline double _row_expsum_split(const floating* x, Py_ssize_t k, floating m
     cdef int cnt
     cdef floating v
     cdef double tail = 0.0
-    cdef floating lo = _exp_lo(m)
+    cdef floating one = _one(m)
     _lanes_zero(acc, comp)
     for j in range(0, k, BLOCK):
         n = k - j if k - j < BLOCK else BLOCK
         cnt = 0
         for i in range(n):
             v = x[j + i]
-            scratch[i] = <floating>0.0 if v == m else _exp_diff(v, m, lo)
+            scratch[i] = <floating>0.0 if v == m else _exp_diff(v, m, one)
             cnt += v == m
         ones += cnt
         full = n - n % LANES
@@ -392,6 +418,7 @@ cdef inline void _log_softmax_cols(const floating* x, floating* y, Py_ssize_t k,
     cdef double s[COLS]
     cdef double comp[COLS]
     cdef floating v
+    cdef floating one = _one(x[0])
     cdef Py_ssize_t j, c, q
     for c in range(nc):
         m[c] = -INFINITY
@@ -403,8 +430,7 @@ cdef inline void _log_softmax_cols(const floating* x, floating* y, Py_ssize_t k,
             m[c] = v if v > m[c] else m[c]
     for j in range(k):
         for c in range(nc):
-            _add_compensated(&s[c], &comp[c], <double>_exp_diff(x[j * inner + c0 + c], m[c],
-                                                                   _exp_lo(m[c])))
+            _add_compensated(&s[c], &comp[c], <double>_exp_diff(x[j * inner + c0 + c], m[c], one))
     for c in range(nc):
         s[c] = _log_sum(s[c], comp[c])
     for j in range(k):
