@@ -156,7 +156,7 @@ def forward(rec: Activation, kid: int, x, out, params):
     fname = rec.name
     if _is_dask(x):
         from fastact import _dask
-        return _dask.elementwise(rec, "forward", (x,), out, params)
+        return _dask.elementwise(rec, "forward", (x,), out, params, kid)
     a, rdtype = _input(fname, x, out)
     _check_params_fit(fname, rec, _compute_dtype(rdtype), params)
     c = _prepare(a, _compute_dtype(rdtype), out)
@@ -180,7 +180,7 @@ def backward(rec: Activation, kid: int, form: int, g, a, out, params):
     aname = "xy"[form]
     if _is_dask(g) or _is_dask(a):
         from fastact import _dask
-        return _dask.elementwise(rec, "xy"[form], (g, a), out, params)
+        return _dask.elementwise(rec, "xy"[form], (g, a), out, params, kid)
     ga, aa, rdtype = _grad_pair(fname, g, aname, a, out)
     cdt = _compute_dtype(rdtype)
     _check_params_fit(fname, rec, cdt, params)
@@ -268,6 +268,9 @@ def _shaped_setup(rec, fname, shape, axis, params):
 
 def axis_x_forward(rec: Activation, op: int, x, axis, out, params):
     fname = rec.name
+    if _is_dask(x):
+        from fastact import _dask
+        return _dask.along_axis_x(rec, "forward", (x,), out, axis, params)
     a, rdtype = _as_array(fname, "x", x)
     if a.ndim == 0:
         raise ValueError(f"{fname}: x must have at least one dimension")
@@ -285,6 +288,9 @@ def axis_x_forward(rec: Activation, op: int, x, axis, out, params):
 
 def axis_x_backward(rec: Activation, op: int, g, x, axis, out, params):
     fname = rec.name + "_backward"
+    if _is_dask(g) or _is_dask(x):
+        from fastact import _dask
+        return _dask.along_axis_x(rec, "x", (g, x), out, axis, params)
     ga, gdt = _as_array(fname, "grad", g)
     xa, xdt = _as_array(fname, "x", x)
     if xa.ndim == 0:
