@@ -64,6 +64,24 @@ cdef extern from *:
     #define FA_HIDE(v) ((void)0)
     #endif
     static inline float fa_opaque_f32(float v) { FA_HIDE(v); return v; }
+    /* x = m 2^k exactly, m in [1, 2) with x's sign and k an integer held in a
+       double, for finite nonzero x (subnormals included: scaled by 2^54
+       first); x = +-0 gives m = x (and k = -1077); inf and nan give m = x,
+       k = 0.  Bit operations only, so that it vectorizes. */
+    static inline double fa_split_d(double x, double* k) {
+        double ax = fabs(x);
+        int sub = ax < 2.2250738585072014e-308;
+        double xs = sub ? x * 18014398509481984.0 : x;             /* 2^54 */
+        uint64_t b, mb, eb; double m, ed;
+        memcpy(&b, &xs, 8);
+        mb = (b & 0x800fffffffffffffULL) | 0x3ff0000000000000ULL;
+        memcpy(&m, &mb, 8);
+        eb = ((b >> 52) & 0x7ff) | 0x4330000000000000ULL;          /* 2^52 + e */
+        memcpy(&ed, &eb, 8);
+        ed = (ed - 4503599627370496.0) - (sub ? 1077.0 : 1023.0);
+        int fin = ax <= 1.7976931348623157e308;
+        *k = fin ? ed : 0.0;
+        return (fin && x != 0) ? m : x; }
     static inline double fa_opaque_f64(double v) { FA_HIDE(v); return v; }
     """
     void fa_lanes_sum_f32(const float*, const float*, Py_ssize_t, double*, double*) noexcept nogil
@@ -73,6 +91,7 @@ cdef extern from *:
     void fa_lanes_dot_f32(const float*, const float*, Py_ssize_t, double*, double*) noexcept nogil
     void fa_lanes_dot_f64(const double*, const double*, Py_ssize_t, double*, double*) noexcept nogil
     float fa_opaque_f32(float) noexcept nogil
+    double fa_split_d(double, double*) noexcept nogil
     double fa_opaque_f64(double) noexcept nogil
 
 DEF SUM = 0
@@ -479,23 +498,137 @@ cdef inline void _log_softmax_bwd_cols(const floating* g, const floating* y, flo
 
 # glu: a = first half, b = second half; each half is a contiguous block of
 # h = K/2 * inner elements within the outer slice.
+#
+# a sigma(b) and g a sigma(b) sigma(-b) for every finite a, b (and g) within
+# an ULP or two.  The plain products (a * sigmoid(b), sigmoid_bwd_x(g a, b))
+# are that accurate unless sigma(b) or sigma(b) sigma(-b) is subnormal or 0
+# (|b| beyond _glu_lim: 87 float, 708 double), which happens long before
+# the product is (a sigma(b) with a = 1e30, b = -100 is 3.7e-14 in float32;
+# a = 1e300, b = -1000 is 5e-135 in float64), or g a overflows where the
+# result does not.  Those elements take the exact forms:
+#   float32: in double, rounded once: a, b, g a are exact there, and
+#     sigma(b) and sigma(b) sigma(-b) are normal for every b where the float
+#     result can be nonzero (|b| <= 282).
+#   float64: a e^b (1 + e^b = 1 there) and g a e^-|b| / (1 + e^-|b|)^2
+#     formed with the exponents of a and g folded into that of e^(...)
+#     (fa_split_d, _mul_exp_d).
+# Each element's form depends on its own values only (the same result
+# whatever its neighbours, threads or chunks); a block of BLOCK elements is
+# first scanned for such elements (a vectorized OR), and only a block that
+# has one runs the per-element selection: the common case costs the scan.
+
+cdef inline floating _glu_lim(floating like) noexcept nogil:
+    if floating is float:
+        return <float>-87.0
+    else:
+        return -708.0
+
+
+cdef inline double _mul_exp_d(double c, double kc, double u) noexcept nogil:
+    """c 2^kc e^u, rounded once at the end (plus c's and e^u's own
+    roundings), for c in [0.17, 4] (or 0, inf, nan), kc an integer in a
+    double, u <= 0 (or nan): no intermediate overflows or underflows.
+    e^u = p 2^n (n = round(u / ln 2), u clamped at -1500 where every result
+    is 0); 2^(n + kc), clamped to [2^-1100, 2^1030] (beyond: 0 and inf
+    whatever c), is applied as two normal powers 2^N1 2^N2 (the first
+    product is exact, the second rounds)."""
+    cdef double t, t1
+    u = -1500.0 if u < -1500.0 else u
+    cdef double r = _reduce_d(u, 6755399441055744.0, &t)
+    cdef double p = _expm1_poly_d(r) + 1.0
+    cdef double big_n = (t - 6755399441055744.0) + kc
+    big_n = -1100.0 if big_n < -1100.0 else (1030.0 if big_n > 1030.0 else big_n)
+    t1 = mul_add(big_n, 0.5, 6755399441056767.0)          # 1.5 2^52 + 1023 + round(N / 2)
+    cdef double n2 = big_n - (t1 - 6755399441056767.0)
+    return ((c * p) * f64_pow2_of(t1)) * f64_pow2_of(n2 + 6755399441056767.0)
+
+
+cdef inline floating _glu_fwd_exact(floating a, floating b) noexcept nogil:
+    """a sigma(b) for any a, b (see above); the plain product where that is exact."""
+    cdef double ka, ma
+    cdef floating plain = a * sigmoid_fwd(b)
+    if floating is float:
+        return <float>(<double>a * sigmoid_fwd(<double>b)) if b < _glu_lim(b) else plain
+    else:
+        ma = fa_split_d(a, &ka)             # before ka is read (argument order)
+        return _mul_exp_d(ma, ka, b) if b < _glu_lim(b) else plain
+
+
+cdef inline bint _glu_bwd_special(floating g, floating a, floating b) noexcept nogil:
+    """Whether g a sigma(b) sigma(-b) needs the exact form: sigma(b) sigma(-b)
+    subnormal, or g a not finite (overflowed, or an inf/nan argument)."""
+    cdef floating top
+    if floating is float:
+        top = FLT_MAX
+    else:
+        top = 1.7976931348623157e308
+    return (abs_(b) > -_glu_lim(b)) | (not (abs_(g * a) <= top))
+
+
+cdef inline floating _glu_bwd_b_exact(floating g, floating a, floating b) noexcept nogil:
+    """g a sigma(b) sigma(-b) for any g, a, b; the plain form where that is exact."""
+    cdef double kg, ka, e, mg, ma, ex
+    cdef floating plain = sigmoid_bwd_x(g * a, b)
+    if floating is float:
+        ex = sigmoid_bwd_x(<double>g * <double>a, <double>b)
+    else:
+        mg = fa_split_d(g, &kg)
+        ma = fa_split_d(a, &ka)
+        e = exp_neg(-abs_(b))
+        ex = _mul_exp_d((mg * ma) / mul_add(e, 2.0 + e, 1.0), kg + ka, -abs_(b))
+    return <floating>ex if _glu_bwd_special(g, a, b) else plain
+
+
 cdef inline void _glu_item(const floating* x, floating* y, Py_ssize_t h) noexcept nogil:
-    cdef Py_ssize_t t
-    for t in range(h):
-        y[t] = x[t] * sigmoid_fwd(x[h + t])
+    # y is never x (its own, shorter array): the plain products and the scan
+    # in one pass, the block redone where it had a special element
+    cdef Py_ssize_t j, t, n
+    cdef int special
+    cdef floating b
+    cdef floating lim = _glu_lim(x[0])
+    for j in range(0, h, BLOCK):
+        n = h - j if h - j < BLOCK else BLOCK
+        special = 0
+        for t in range(j, j + n):
+            b = x[h + t]
+            y[t] = x[t] * sigmoid_fwd(b)
+            special |= b < lim
+        if special:
+            for t in range(j, j + n):
+                y[t] = _glu_fwd_exact(x[t], x[h + t])
 
 
 # d/da = sigma(b); d/db = a sigma(b) sigma(-b) (no 1 - sigma(b)).  out has x's
-# shape and may be x itself: each position is read before it is written.
+# shape and may be x itself: each position is read before it is written (then
+# the scan runs first, as a pass of its own; else with the plain products).
+# (b < lim implies |b| > -lim: _glu_bwd_special covers sigma(b) too.)
 cdef inline void _glu_bwd_item(const floating* g, const floating* x, floating* out,
                                Py_ssize_t h) noexcept nogil:
-    cdef Py_ssize_t t
-    cdef floating a, b
-    for t in range(h):
-        a = x[t]
-        b = x[h + t]
-        out[t] = g[t] * sigmoid_fwd(b)
-        out[h + t] = sigmoid_bwd_x(g[t] * a, b)
+    cdef Py_ssize_t j, t, n
+    cdef int special
+    cdef floating a, b, gt
+    cdef bint inplace = out == x
+    for j in range(0, h, BLOCK):
+        n = h - j if h - j < BLOCK else BLOCK
+        special = 0
+        if inplace:
+            for t in range(j, j + n):
+                special |= _glu_bwd_special(g[t], x[t], x[h + t])
+        if not special:
+            for t in range(j, j + n):
+                a = x[t]
+                b = x[h + t]
+                gt = g[t]
+                special |= _glu_bwd_special(gt, a, b)
+                out[t] = gt * sigmoid_fwd(b)
+                out[h + t] = sigmoid_bwd_x(gt * a, b)
+        if special:                     # x is intact: either in place and not written, or not out
+            for t in range(j, j + n):
+                a = x[t]
+                b = x[h + t]
+                gt = g[t]
+                out[t] = _glu_fwd_exact(gt, b)
+                out[h + t] = _glu_bwd_b_exact(gt, a, b)
 
 
 # maxout: groups of p consecutive entries along the axis; the first maximum
