@@ -322,6 +322,9 @@ def _prelu_setup(fname, x, weight, out, g=None):
     if weight is None:
         raise TypeError(f"{fname}: weight is required")
     wa, _ = _as_array(fname, "weight", weight)
+    if wa.ndim > 1:
+        raise ValueError(f"{fname}: weight must be a scalar or a 1-D array (as PyTorch), got "
+                         f"{wa.ndim} dimensions (shape {wa.shape})")
     channels = xa.shape[1] if xa.ndim >= 2 else 1
     if wa.size != 1 and wa.size != channels:
         raise ValueError(f"{fname}: weight has {wa.size} entries; expected 1 or {channels}, the "
@@ -366,7 +369,9 @@ def prelu_backward(rec: Activation, g, x, weight, out):
         _K.axis_apply(11, gc.reshape(-1), xc.reshape(-1), res.reshape(-1), outer, k, inner, 1, w,
                       parts)
     gw = parts.sum(axis=0)
-    gw = gw.sum(keepdims=True) if wa.size == 1 and k > 1 else gw
+    # one weight for every channel: the sum over them (k = 0, an empty channel
+    # axis, gives its 0, as PyTorch)
+    gw = gw.sum(keepdims=True) if wa.size == 1 and k != 1 else gw
     gw = gw.reshape(wa.shape).astype(rdtype)
     return _finish(res, rdtype, out, scalar), gw
 
