@@ -203,3 +203,59 @@ def test_glu_maxout_against_torch(axis, dtype):
             np.testing.assert_array_equal(y, ty.detach().numpy())
             np.testing.assert_array_equal(gx, t.grad.numpy())
         np.testing.assert_allclose(gx, t.grad.numpy(), **tol)
+
+
+# ---- issue 14: what each function does at nan, and celu's backward limit ----
+
+
+# the functions defined piece by piece (a select on x)
+_PIECEWISE = {"relu", "leaky_relu", "elu", "selu", "celu", "relu6", "hardsigmoid", "hardswish",
+              "hardtanh", "softshrink", "hardshrink", "threshold", "softplus", "prelu", "rrelu"}
+
+
+@pytest.mark.parametrize("name", sorted(n for n, r in fa.activations().items()
+                                        if r.kind in ("elementwise", "prelu", "rrelu")))
+def test_nan_behaviour_documented(name):
+    """fastact returns nan both ways at x = nan; every record's notes say so,
+    and where PyTorch's backward gives something else (g, 0, slope g: the
+    piecewise functions, elu, selu, celu) the notes say that too."""
+    rec = fa.activations()[name]
+    p = default_params(rec)
+    x = np.array([np.nan])
+    g = np.array([3.0])
+    if name == "prelu":
+        y, gx = fa.prelu(x, 0.25), fa.prelu_backward(g, x, 0.25)[0]
+    else:
+        y, gx = getattr(fa, name)(x, **p), getattr(fa, name + "_backward")(g, x, **p)
+    assert np.isnan(y).all() and np.isnan(gx).all()
+    t = torch.tensor([np.nan], dtype=torch.float64, requires_grad=True)
+    ty = TORCH[name](t, p)
+    ty.backward(torch.tensor([3.0], dtype=torch.float64))
+    notes = rec.notes
+    if name in _PIECEWISE or not np.isnan(t.grad.item()):
+        assert "At x = nan both directions return nan" in notes, name
+    if not np.isnan(t.grad.item()):
+        sentence = notes[notes.index("At x = nan both directions return nan"):].split(").")[0]
+        assert "(PyTorch" in sentence, (name, t.grad.item(), notes)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["float32", "float64"])
+def test_celu_backward_limits_negative_alpha(build, dtype):
+    """alpha < 0: d/dx celu = e^(x/alpha) -> inf as x -> -inf, and beyond the
+    range for finite x/alpha > 88.7 (709.8): g times that limit, 0 for g = 0
+    (was nan, 0 * inf; PyTorch gives nan too)."""
+    big = -1e4 if dtype == np.float32 else -1e5           # x/alpha beyond exp's range
+    x = np.array([-np.inf, -np.inf, -np.inf, -np.inf, big, big, big, np.nan, np.nan, -1.0, 2.0], dtype)
+    g = np.array([0.0, -0.0, 1.0, -2.0, 0.0, 1.0, -1.0, 0.0, 1.0, 0.0, 0.0], dtype)
+    got = fa.celu_backward(g, x, alpha=-1.5)
+    want = np.array([0.0, -0.0, np.inf, -np.inf, 0.0, np.inf, -np.inf, np.nan, np.nan, 0.0, 0.0], dtype)
+    np.testing.assert_array_equal(got, want)
+    np.testing.assert_array_equal(np.signbit(got[:2]), [False, True])
+    # where PyTorch's autograd is not nan, the same values
+    t = torch.from_numpy(x.copy()).requires_grad_(True)
+    F.celu(t, -1.5).backward(torch.from_numpy(g.copy()))
+    tg = t.grad.numpy()
+    keep = ~np.isnan(tg) & ~np.isnan(x)          # at x = nan PyTorch returns g (documented)
+    np.testing.assert_array_equal(got[keep], tg[keep])
+    # alpha > 0: the derivative tends to 0 at -inf, whatever g
+    np.testing.assert_array_equal(fa.celu_backward(g[:4], x[:4], alpha=2.0), [0.0, -0.0, 0.0, -0.0])
