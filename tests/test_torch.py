@@ -57,7 +57,9 @@ OWN_KINKS = {"relu6": [6.0, 3.0], "hardsigmoid": [-3.0, 3.0, -1.5], "hardswish":
 # float32 softshrink gives -0 in the dead zone for x < 0 (fastact: +0, as its
 # float64); its float64 hardsigmoid backward uses the float32-rounded 1/6.
 KNOWN = {("hardswish", "forward"): lambda x, dt: x == -np.inf,
-         ("softshrink", "forward"): lambda x, dt: (dt == np.float32) & np.signbit(x) & (np.abs(x) <= 0.5)}
+         ("softshrink", "forward"): lambda x, dt: (dt == np.float32) & np.signbit(x) & (np.abs(x) <= 0.5),
+         # PyTorch 2.13's float32 gelu(-0) is +0 (its float64 gives -0, as fastact both)
+         ("gelu", "forward"): lambda x, dt: (dt == np.float32) & (x == 0) & np.signbit(x)}
 
 # Known, documented differences (see the docstrings): x values where the
 # comparison is skipped, as a function of (x, dtype) -> bool mask.
@@ -82,6 +84,10 @@ TORCH_DIFFERS = {
 # PyTorch's gradient of silu and mish uses 1 - sigmoid(x), which cancels: its
 # absolute error grows like |x| eps; compare with that tolerance.
 GRAD_ATOL_GROWS = {"silu", "mish"}
+# PyTorch 2.13's float32 gelu is itself up to 7.4 ULP from mpmath for small |x|
+# (x = -0.0639104: torch -0.0303268, exact -0.030326813; x = 0.045273107: 4.95
+# ULP), where fastact is within 0.8: compared with that tolerance.
+ULP_TORCH_OFF = {("gelu", np.float32): 8}
 # --- end cat1 ---
 KINKS = np.array([-0.0, 0.0, -np.inf, np.inf, 1e-30, -1e-30])
 PIECEWISE_LINEAR = {"relu", "leaky_relu", "relu6", "hardtanh", "softshrink", "hardshrink", "threshold",
@@ -129,7 +135,7 @@ def test_against_torch(name, dtype):
         keep = ~TORCH_DIFFERS[name](x, dtype)
         x, y, ty, tg = x[keep], y[keep], ty[keep], tg[keep]
         k = int(keep[:len(kinks)].sum())
-    assert _ulps(y, ty, dtype).max() <= ULP
+    assert _ulps(y, ty, dtype).max() <= ULP_TORCH_OFF.get((name, dtype), ULP)
     np.testing.assert_array_equal(y[:k], ty[:k])
     np.testing.assert_array_equal(np.signbit(y[:k]), np.signbit(ty[:k]))
     # gradient: PyTorch's autograd uses the output where it can
