@@ -202,7 +202,9 @@ ACTIVATIONS = (
         formula="softmax(x)_i = exp(x_i - max(x)) / sum_j exp(x_j - max(x))",
         gradient="y * (g - sum(g * y))  along the axis",
         backward_from=("y",),
-        notes=("The row maximum is subtracted first, so large inputs do not overflow. "
+        notes=("The row maximum is subtracted first, so large inputs do not overflow; "
+               "e^(x - max) is corrected for the rounding of x - max, so that any finite row, "
+               "whatever its spread (up to [-finfo.max, finfo.max]), is within a few ULP. "
                "A row containing nan, +inf, or only -inf gives nan, as PyTorch."),
     ),
     # ---- along an axis: log_softmax, softmin ----
@@ -215,7 +217,9 @@ ACTIVATIONS = (
         notes=("The sum is compensated and its log taken as log1p(sum - 1) (the maximum "
                "term is exactly 1), so a row dominated by one entry keeps its tiny "
                "log-probability; within a few ULP of the exact value. A row containing "
-               "nan, +inf, or only -inf gives nan, as PyTorch; a -inf entry gives -inf."),
+               "nan, +inf, or only -inf gives nan, as PyTorch; a -inf entry gives -inf, and so "
+               "does an entry whose x - max is below -finfo.max (its exact value is not finite "
+               "either; PyTorch gives -inf there too)."),
     ),
     Activation(
         name="softmin", kind="softmax",
