@@ -247,11 +247,17 @@ def _back_to(like, result):
 def forward(rec: Activation, kid: int, x, out, params, where=True, dtype=None):
     """General path of an elementwise forward."""
     fname = rec.name
+<<<<<<< HEAD
     route = "ufunc" if out is not None and _route(out) == "ufunc" else _route(x)
     if route == "foreign":
         return _foreign(fname, (x,), lambda v: forward(rec, kid, v[0], None, params, where, dtype))
     if route == "ufunc" or where is not True or dtype is not None or _has_arrays(params):
         return _via_ufunc(fname, rec, kid, 0, (x,), out, params, where, dtype)
+=======
+    if _is_dask(x):
+        from fastact import _dask
+        return _dask.elementwise(rec, "forward", (x,), out, params, kid)
+>>>>>>> fix14
     a, rdtype = _input(fname, x, out)
     _check_params_fit(fname, rec, _compute_dtype(rdtype), params)
     c = _prepare(a, _compute_dtype(rdtype), out)
@@ -273,6 +279,7 @@ def backward(rec: Activation, kid: int, form: int, g, a, out, params, where=True
     """General path of an elementwise backward (form 0: a is x; 1: a is y)."""
     fname = rec.name + "_backward"
     aname = "xy"[form]
+<<<<<<< HEAD
     routes = {_route(g), _route(a), "array" if out is None else _route(out)}
     if "foreign" in routes:
         return _foreign(fname, (g, a), lambda v: backward(rec, kid, form, v[0], v[1], None, params,
@@ -283,6 +290,11 @@ def backward(rec: Activation, kid: int, form: int, g, a, out, params, where=True
             raise ValueError(f"{fname}: grad has shape {gs} but {aname} has shape {as_}; "
                              f"they must be equal")
         return _via_ufunc(fname, rec, kid, 1 + form, (g, a), out, params, where, dtype)
+=======
+    if _is_dask(g) or _is_dask(a):
+        from fastact import _dask
+        return _dask.elementwise(rec, "xy"[form], (g, a), out, params, kid)
+>>>>>>> fix14
     ga, aa, rdtype = _grad_pair(fname, g, aname, a, out)
     cdt = _compute_dtype(rdtype)
     _check_params_fit(fname, rec, cdt, params)
@@ -370,6 +382,9 @@ def _shaped_setup(rec, fname, shape, axis, params):
 
 def axis_x_forward(rec: Activation, op: int, x, axis, out, params):
     fname = rec.name
+    if _is_dask(x):
+        from fastact import _dask
+        return _dask.along_axis_x(rec, "forward", (x,), out, axis, params)
     a, rdtype = _as_array(fname, "x", x)
     if a.ndim == 0:
         raise ValueError(f"{fname}: x must have at least one dimension")
@@ -387,6 +402,9 @@ def axis_x_forward(rec: Activation, op: int, x, axis, out, params):
 
 def axis_x_backward(rec: Activation, op: int, g, x, axis, out, params):
     fname = rec.name + "_backward"
+    if _is_dask(g) or _is_dask(x):
+        from fastact import _dask
+        return _dask.along_axis_x(rec, "x", (g, x), out, axis, params)
     ga, gdt = _as_array(fname, "grad", g)
     xa, xdt = _as_array(fname, "x", x)
     if xa.ndim == 0:
@@ -418,6 +436,9 @@ def _prelu_setup(fname, x, weight, out, g=None):
     if weight is None:
         raise TypeError(f"{fname}: weight is required")
     wa, _ = _as_array(fname, "weight", weight)
+    if wa.ndim > 1:
+        raise ValueError(f"{fname}: weight must be a scalar or a 1-D array (as PyTorch), got "
+                         f"{wa.ndim} dimensions (shape {wa.shape})")
     channels = xa.shape[1] if xa.ndim >= 2 else 1
     if wa.size != 1 and wa.size != channels:
         raise ValueError(f"{fname}: weight has {wa.size} entries; expected 1 or {channels}, the "
@@ -462,7 +483,9 @@ def prelu_backward(rec: Activation, g, x, weight, out):
         _K.axis_apply(11, gc.reshape(-1), xc.reshape(-1), res.reshape(-1), outer, k, inner, 1, w,
                       parts)
     gw = parts.sum(axis=0)
-    gw = gw.sum(keepdims=True) if wa.size == 1 and k > 1 else gw
+    # one weight for every channel: the sum over them (k = 0, an empty channel
+    # axis, gives its 0, as PyTorch)
+    gw = gw.sum(keepdims=True) if wa.size == 1 and k != 1 else gw
     gw = gw.reshape(wa.shape).astype(rdtype)
     return _finish(res, rdtype, out, scalar), gw
 

@@ -12,6 +12,11 @@ to call and with which parameters.
 * Along an axis (softmax): the array is rechunked so that the axis is one
   chunk (each block holds whole rows), then ``map_blocks``; in the backward
   grad gets the very chunks of y.
+* Along an axis, changing its length (glu, maxout): the same, the output's
+  chunks along the axis being the shortened length; in the backward grad
+  gets x's chunks but along the axis.
+* prelu and rrelu(training=True) have no lazy path: their arguments are
+  computed into NumPy arrays (np.asarray) and the result is a NumPy array.
 
 ``out=`` cannot be a lazy result's destination: it is a TypeError.  The
 result is element for element what fastact gives on the whole NumPy array.
@@ -35,8 +40,17 @@ def no_out(fname, out):
                         f"assign the returned dask array instead, or compute it and pass NumPy arrays")
 
 
-def _param_dict(rec, params):
-    return {p.name: v for p, v in zip(rec.params, params)}
+def _param_dict(rec, params, kid=None):
+    """The keyword arguments that reproduce the call on each block: the
+    parameters, and the variant (gelu's approximate=) that kernel id kid
+    stands for (the public function has already mapped it to kid)."""
+    kw = {p.name: v for p, v in zip(rec.params, params)}
+    if rec.variants and kid is not None:
+        from fastact._registry import KERNELS
+        vname, choices = rec.variants
+        kname = KERNELS[kid][0]
+        kw[vname] = next(v for v, k in choices if k == kname)
+    return kw
 
 
 # Module-level block functions (picklable by reference for distributed workers).
@@ -67,13 +81,14 @@ def _check_shapes(fname, g, a, aname):
                          f"they must be equal")
 
 
-def elementwise(rec, direction, arrays, out, params):
+def elementwise(rec, direction, arrays, out, params, kid=None):
     """fastact NAME / NAME_backward over dask arrays, chunk by chunk.
 
-    direction: "forward" (arrays = (x,)), "x" or "y" (arrays = (grad, x or y)).
+    direction: "forward" (arrays = (x,)), "x" or "y" (arrays = (grad, x or y));
+    kid: the elementwise kernel the call chose (a variant of rec).
     """
     da = _da()
-    kw = _param_dict(rec, params)
+    kw = _param_dict(rec, params, kid)
     if direction == "forward":
         no_out(rec.name, out)
         (x,) = arrays
@@ -126,3 +141,38 @@ def along_axis(rec, direction, arrays, out, axis):
                        rec.name, direction, {"axis": ax}).dtype
     return da.map_blocks(_bwd_block, g, a, rec.name, direction, {"axis": ax}, dtype=dtype,
                          meta=np.empty((0,) * g.ndim, dtype=dtype))
+
+
+def along_axis_x(rec, direction, arrays, out, axis, params):
+    """glu / maxout (and their backward, direction "x") along `axis` over dask
+    arrays: x rechunked to hold whole rows along the axis, as along_axis."""
+    from fastact import _api
+    da = _da()
+    fname = rec.name if direction == "forward" else rec.name + "_backward"
+    _no_out(fname, out)
+    x = arrays[-1]
+    if not type(x).__module__.startswith("dask."):
+        x = da.from_array(np.asarray(x))
+    if x.ndim == 0:
+        raise ValueError(f"{fname}: x must have at least one dimension")
+    ax, _, k, _, _, out_shape = _api._shaped_setup(rec, fname, x.shape, axis, params)
+    kw = dict(params, axis=ax)
+    x = x.rechunk({ax: -1})
+    short = tuple((out_shape[ax],) if i == ax else c for i, c in enumerate(x.chunks))
+    one = tuple(k if i == ax else 1 for i in range(x.ndim))
+    if direction == "forward":
+        dtype = _fwd_block(np.zeros(one, dtype=x.dtype), rec.name, kw).dtype
+        return da.map_blocks(_fwd_block, x, rec.name, kw, dtype=dtype, chunks=short,
+                             meta=np.empty((0,) * x.ndim, dtype=dtype))
+    g = arrays[0]
+    if not type(g).__module__.startswith("dask."):
+        g = da.from_array(np.asarray(g))
+    if g.shape != tuple(out_shape):
+        raise ValueError(f"{fname}: grad has shape {g.shape}; expected {tuple(out_shape)}, the "
+                         f"shape of {rec.name}(x) for x of shape {x.shape}")
+    g = g.rechunk(short)
+    gone = tuple(out_shape[ax] if i == ax else 1 for i in range(x.ndim))
+    dtype = _bwd_block(np.zeros(gone, dtype=g.dtype), np.zeros(one, dtype=x.dtype),
+                       rec.name, "x", kw).dtype
+    return da.map_blocks(_bwd_block, g, x, rec.name, "x", kw, dtype=dtype, chunks=x.chunks,
+                         meta=np.empty((0,) * x.ndim, dtype=dtype))

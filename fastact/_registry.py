@@ -141,7 +141,11 @@ class Activation:
 
 
 _NAN_NOTE = ("At x = nan both directions return nan (PyTorch's backward of the "
-             "piecewise-linear functions returns g or 0 there instead).")
+             "piecewise-linear functions returns g, 0 or slope * g there instead).")
+# The same for the piecewise exponential ones (elu, selu, celu): PyTorch's
+# backward takes their x > 0 branch at nan.
+_NAN_NOTE_EXP = ("At x = nan both directions return nan (PyTorch's backward returns "
+                 "{} there, its x > 0 branch).")
 
 ACTIVATIONS = (
     Activation(
@@ -189,7 +193,8 @@ ACTIVATIONS = (
         backward_from=("x", "y"),
         params=(Param("alpha", 1.0, "value approached as x -> -inf is -alpha"),),
         y_requires="alpha >= 0",
-        notes="Uses expm1, so elu(x) keeps full accuracy near 0; elu(-0) = -0.",
+        notes=("Uses expm1, so elu(x) keeps full accuracy near 0; elu(-0) = -0. "
+               + _NAN_NOTE_EXP.format("g")),
     ),
     Activation(
         name="softmax", kind="softmax",
@@ -197,7 +202,9 @@ ACTIVATIONS = (
         formula="softmax(x)_i = exp(x_i - max(x)) / sum_j exp(x_j - max(x))",
         gradient="y * (g - sum(g * y))  along the axis",
         backward_from=("y",),
-        notes=("The row maximum is subtracted first, so large inputs do not overflow. "
+        notes=("The row maximum is subtracted first, so large inputs do not overflow; "
+               "e^(x - max) is corrected for the rounding of x - max, so that any finite row, "
+               "whatever its spread (up to [-finfo.max, finfo.max]), is within a few ULP. "
                "A row containing nan, +inf, or only -inf gives nan, as PyTorch."),
     ),
     # ---- along an axis: log_softmax, softmin ----
@@ -210,7 +217,9 @@ ACTIVATIONS = (
         notes=("The sum is compensated and its log taken as log1p(sum - 1) (the maximum "
                "term is exactly 1), so a row dominated by one entry keeps its tiny "
                "log-probability; within a few ULP of the exact value. A row containing "
-               "nan, +inf, or only -inf gives nan, as PyTorch; a -inf entry gives -inf."),
+               "nan, +inf, or only -inf gives nan, as PyTorch; a -inf entry gives -inf, and so "
+               "does an entry whose x - max is below -finfo.max (its exact value is not finite "
+               "either; PyTorch gives -inf there too)."),
     ),
     Activation(
         name="softmin", kind="softmax",
@@ -263,10 +272,13 @@ ACTIVATIONS = (
         backward_from=("x",),
         extra={"example": {"weight": 0.25}},
         notes=("As torch.nn.functional.prelu: the channel axis is axis 1 for ndim >= 2; an "
-               "input with fewer dimensions has one channel. weight has 1 entry (used for "
-               "every channel) or one per channel, else ValueError; it is converted to x's "
+               "input with fewer dimensions has one channel. weight is a scalar or a 1-D "
+               "array (a 2-D or higher weight is a ValueError, as PyTorch's \"Expected weight "
+               "to be a scalar or 1D tensor\") with 1 entry (used for every channel) or one "
+               "per channel, else ValueError; it is converted to x's "
                "dtype. prelu_backward(grad, x, weight) returns (grad_x, grad_weight), "
-               "grad_weight of weight's shape (summed in the array's precision, so it "
+               "grad_weight of weight's shape (zeros for an empty x or an empty channel "
+               "axis, as PyTorch; summed in the array's precision, so it "
                "agrees with PyTorch to rounding, not bit for bit). torch.nn.PReLU starts "
                "weight at 0.25. fastact.derivative('prelu', x, weight=w) is grad_x for a "
                "unit grad (weight 0.25 if not given). " + _NAN_NOTE),
@@ -371,6 +383,7 @@ for _a in ACTIVATIONS:
 # --- cat1: smooth activations (silu ... squareplus) -------------------------
 _EXT_NOTE = ("At x = nan both directions return nan; at +-inf the limits (forward and "
              "derivative), never nan.")
+_INF_NOTE = "At +-inf the limits (forward and derivative), never nan."
 _SELU_ALPHA = 1.6732632423543772848170429916717
 _SELU_SCALE = 1.0507009873554804934193349852946
 
@@ -454,7 +467,8 @@ ACTIVATIONS = ACTIVATIONS + (
         gradient="scale where x > 0, else scale * alpha * exp(x)  (scale*alpha at x = 0, as PyTorch)",
         backward_from=("x",),
         notes=("The constants are PyTorch's (and TF's, JAX's), to full precision, rounded "
-               "to the array's precision. selu(-0) = -0. " + _EXT_NOTE),
+               "to the array's precision. selu(-0) = -0. " + _NAN_NOTE_EXP.format("scale * g")
+               + " " + _INF_NOTE),
     ),
     Activation(
         name="celu", kind="elementwise",
@@ -464,7 +478,9 @@ ACTIVATIONS = ACTIVATIONS + (
         backward_from=("x",),
         params=(Param("alpha", 1.0, "scale of the negative part", nonzero=True),),
         notes=("alpha = 0 is a ValueError (PyTorch raises too). Uses expm1, so celu keeps "
-               "full accuracy near 0; celu(-0) = -0. " + _EXT_NOTE),
+               "full accuracy near 0; celu(-0) = -0. For alpha < 0 the derivative e^(x/alpha) "
+               "grows without bound as x -> -inf: the backward there is g * inf = +-inf, and "
+               "0 for g = 0 (PyTorch: nan). " + _NAN_NOTE_EXP.format("g") + " " + _INF_NOTE),
     ),
     Activation(
         name="softplus", kind="elementwise",

@@ -123,3 +123,85 @@ def test_distributed(client):
         np.testing.assert_array_equal(got, w)
     fut = client.compute(fa.tanh(da.from_array(x, chunks=(20, 15))))
     np.testing.assert_array_equal(fut.result(), fa.tanh(x))
+
+
+# ---- issue 14: every record, every variant, other parameter values ----
+
+def _other_values(rec):
+    """Parameter sets to run: the defaults (examples for required ones) and,
+    for each parameter, one other valid value (the constraints respected)."""
+    from fastact._registry import evaluate
+    base = default_params(rec)
+    sets = [base]
+    for p in rec.params:
+        cands = [3, 6] if p.integer else [base[p.name] + 0.75, base[p.name] * 2 + 0.3, 0.5, 1.5, -0.5, 2.5]
+        for v in cands:
+            if v == base[p.name] or p.check(v):
+                continue
+            kw = dict(base, **{p.name: v})
+            if all(evaluate(cond, kw) for cond, _, _ in rec.constraints):
+                sets.append(kw)
+                break
+        else:
+            raise AssertionError(f"no other value found for {rec.name}'s {p.name}")
+    variants = [{}] if not rec.variants else [{rec.variants[0]: v} for v, _ in rec.variants[1]]
+    return [dict(s, **v) for s in sets for v in variants]
+
+
+def _equal(got, want):
+    if isinstance(want, tuple):
+        assert isinstance(got, tuple) and len(got) == len(want)
+        for a, b in zip(got, want):
+            _equal(a, b)
+        return
+    if hasattr(got, "compute"):
+        got = got.compute()
+    assert np.asarray(got).dtype == np.asarray(want).dtype
+    np.testing.assert_array_equal(got, want)
+
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("rec", list(fa.activations().values()), ids=lambda r: r.name)
+def test_every_record_variant_and_parameter(rec, dtype):
+    """The dask path gives, bit for bit, what the NumPy path gives: every
+    record, every variant (gelu's approximate='tanh' was lost: the erf form
+    was computed), defaults and other parameter values, forward and backward
+    from x and from y where allowed, elementwise and along an axis."""
+    rng = np.random.default_rng(31)
+    x = (rng.standard_normal((12, 6)) * 4).astype(dtype)
+    x[0, :3] = [0.0, -0.0, 3.0]
+    dx = da.from_array(x, chunks=(5, 4))
+    fwd, bwd = getattr(fa, rec.name), getattr(fa, rec.name + "_backward")
+    with dask.config.set(scheduler="threads"):
+        for kw in _other_values(rec):
+            if rec.kind == "elementwise":
+                calls = [({}, {})]
+            elif rec.kind in ("softmax", "axis_x"):
+                calls = [({"axis": a}, {"axis": a}) for a in (0, 1, -1)]
+            elif rec.kind == "prelu":
+                calls = [({"weight": w}, {"weight": w}) for w in (np.float64(0.2), np.linspace(-1, 1, 6))]
+            else:                                         # rrelu: eval mode and training
+                calls = [({}, {}), ({"training": True, "rng": 5, "return_noise": True},
+                                    {"training": True})]
+            for fkw, bkw in calls:
+                want = fwd(x, **kw, **fkw)
+                got = fwd(dx, **kw, **fkw)
+                if rec.kind in ("elementwise", "softmax", "axis_x"):     # lazy (prelu: computed)
+                    assert isinstance(got, da.Array)
+                _equal(got, want)
+                y = want[0] if isinstance(want, tuple) else want
+                if isinstance(want, tuple):                    # rrelu's noise
+                    bkw = dict(bkw, noise=want[1])
+                g = (rng.standard_normal(np.shape(y))).astype(dtype)
+                dg = da.from_array(g, chunks=(4, 3)[:g.ndim])
+                for src in rec.backward_from:
+                    if src == "y" and rec.y_requires and not eval(rec.y_requires, {}, kw):
+                        continue
+                    a = x if src == "x" else y
+                    aa = dx if src == "x" else da.from_array(y, chunks=(5, 4)[:y.ndim])
+                    call = (lambda G, A: bwd(G, A, **kw, **bkw)) if src == "x" else \
+                        (lambda G, A: bwd(G, y=A, **kw, **bkw))
+                    want_b = call(g, a)
+                    for G, A in ((dg, aa), (g, aa), (dg, a)):
+                        _equal(call(G, A), want_b)

@@ -80,6 +80,37 @@ def test_prelu_errors():
         fa.prelu_backward(np.ones((2, 3)), x, 0.25)
     with pytest.raises(TypeError, match="prelu: x has dtype complex128"):
         fa.prelu(np.ones(3, complex), 0.25)
+    # PyTorch: "Expected `weight` to be a scalar or 1D tensor"
+    for w in (np.ones((1, 3)), np.ones((3, 1)), np.full((1, 1), 0.25)):
+        for call in (lambda: fa.prelu(x, w), lambda: fa.prelu_backward(x, x, w)):
+            with pytest.raises(ValueError, match=r"prelu(_backward)?: weight must be a scalar or a "
+                                                 r"1-D array \(as PyTorch\), got 2 dimensions"):
+                call()
+        with pytest.raises(RuntimeError, match="scalar or 1D"):
+            F.prelu(torch.from_numpy(x), torch.from_numpy(w))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["float32", "float64"])
+@pytest.mark.parametrize("shape,nw", [((1, 0, 3), 1), ((1, 0, 3), 0), ((1, 0, 5), 1), ((6, 0, 0, 0), 1),
+                                      ((6, 0, 0, 0), 0), ((0, 3, 4), 3), ((0, 3, 4), 1), ((2, 3, 0), 3),
+                                      ((2, 3, 0), 1), ((0,), 1), ((0, 0), 1)])
+def test_prelu_empty_against_torch(build, dtype, shape, nw):
+    """An empty channel axis (or any empty x): grad_x of x's shape, grad_weight
+    zeros of weight's shape, as PyTorch (the backward raised a reshape error)."""
+    x = np.zeros(shape, dtype)
+    g = np.ones(shape, dtype)
+    w = np.full(nw, 0.25, dtype)
+    t, tw = torch.from_numpy(x.copy()).requires_grad_(True), torch.from_numpy(w.copy()).requires_grad_(True)
+    ty = F.prelu(t, tw)
+    ty.backward(torch.from_numpy(g))
+    y = fa.prelu(x, w)
+    assert y.shape == tuple(ty.shape) and y.dtype == dtype
+    gx, gw = fa.prelu_backward(g, x, w)
+    assert gx.shape == tuple(t.grad.shape) and gx.dtype == dtype
+    assert gw.shape == tuple(tw.grad.shape) and gw.dtype == dtype
+    np.testing.assert_array_equal(gw, tw.grad.numpy())
+    gx0, gw0 = fa.prelu_backward(g, x, np.float64(0.25))         # a 0-d weight: a 0-d gradient
+    assert gx0.shape == shape and gw0.shape == () and gw0 == 0
 
 
 def test_prelu_derivative_and_plot_curve():

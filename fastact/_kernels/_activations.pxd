@@ -677,8 +677,14 @@ cdef inline floating selu_bwd_x(floating g, floating x) noexcept nogil:
 cdef inline floating celu_fwd(floating x, floating alpha) noexcept nogil:
     return x if x > 0 else alpha * expm1_(x / alpha)
 
+# g e^(x/alpha).  For alpha < 0 the derivative e^(x/alpha) grows without bound
+# as x -> -inf (inf there, and where x/alpha > 88.7 / 709.8): g = 0 gives 0
+# there (the limit of the derivative times g, semantics.md), not 0 * inf =
+# nan.  Written as one more condition on the select it already had: g where
+# x > 0, and g (+-0, what g e is for any finite e) where g = 0 and x is not
+# nan (a nan x still gives nan).
 cdef inline floating celu_bwd_x(floating g, floating x, floating alpha) noexcept nogil:
-    return g if x > 0 else g * exp_(x / alpha)
+    return g if (x > 0) | ((g == 0) & (x == x)) else g * exp_(x / alpha)
 
 
 # softplus: PyTorch's threshold rule on v = beta x; below it

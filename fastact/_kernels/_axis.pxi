@@ -55,6 +55,34 @@ cdef extern from *:
     FA_LANES(double, fa_lanes_sumc_f64, a[j + l], 1)
     FA_LANES(float, fa_lanes_dot_f32, (double)a[j + l] * (double)b[j + l], 0)
     FA_LANES(double, fa_lanes_dot_f64, a[j + l] * b[j + l], 0)
+    /* v itself, but a value gcc cannot see through: a loop bound made of it
+       stays a variable, and `v < c ? v : c` with a variable c vectorizes as
+       one min (with a constant c gcc emits a compare and a blend) */
+    #if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
+    #define FA_HIDE(v) __asm__("" : "+x"(v))
+    #else
+    #define FA_HIDE(v) ((void)0)
+    #endif
+    static inline float fa_opaque_f32(float v) { FA_HIDE(v); return v; }
+    /* x = m 2^k exactly, m in [1, 2) with x's sign and k an integer held in a
+       double, for finite nonzero x (subnormals included: scaled by 2^54
+       first); x = +-0 gives m = x (and k = -1077); inf and nan give m = x,
+       k = 0.  Bit operations only, so that it vectorizes. */
+    static inline double fa_split_d(double x, double* k) {
+        double ax = fabs(x);
+        int sub = ax < 2.2250738585072014e-308;
+        double xs = sub ? x * 18014398509481984.0 : x;             /* 2^54 */
+        uint64_t b, mb, eb; double m, ed;
+        memcpy(&b, &xs, 8);
+        mb = (b & 0x800fffffffffffffULL) | 0x3ff0000000000000ULL;
+        memcpy(&m, &mb, 8);
+        eb = ((b >> 52) & 0x7ff) | 0x4330000000000000ULL;          /* 2^52 + e */
+        memcpy(&ed, &eb, 8);
+        ed = (ed - 4503599627370496.0) - (sub ? 1077.0 : 1023.0);
+        int fin = ax <= 1.7976931348623157e308;
+        *k = fin ? ed : 0.0;
+        return (fin && x != 0) ? m : x; }
+    static inline double fa_opaque_f64(double v) { FA_HIDE(v); return v; }
     """
     void fa_lanes_sum_f32(const float*, const float*, Py_ssize_t, double*, double*) noexcept nogil
     void fa_lanes_sum_f64(const double*, const double*, Py_ssize_t, double*, double*) noexcept nogil
@@ -62,6 +90,9 @@ cdef extern from *:
     void fa_lanes_sumc_f64(const double*, const double*, Py_ssize_t, double*, double*) noexcept nogil
     void fa_lanes_dot_f32(const float*, const float*, Py_ssize_t, double*, double*) noexcept nogil
     void fa_lanes_dot_f64(const double*, const double*, Py_ssize_t, double*, double*) noexcept nogil
+    float fa_opaque_f32(float) noexcept nogil
+    double fa_split_d(double, double*) noexcept nogil
+    double fa_opaque_f64(double) noexcept nogil
 
 DEF SUM = 0
 DEF SUMC = 1
@@ -157,28 +188,41 @@ cdef inline void _add_compensated(double* s, double* c, double v) noexcept nogil
     s[0] = t
 
 
-cdef inline floating _exp_lo(floating m) noexcept nogil:
-    """Below m + _tail_lim (-110 float, -760 double: exp_neg's clamp), e^(x - m)
-    is 0 in that precision."""
-    return m + _tail_lim(m)
+cdef inline floating _one(floating like) noexcept nogil:
+    """1 in like's type, as a value the compiler does not know (_exp_diff's
+    bound)."""
+    if floating is float:
+        return fa_opaque_f32(<float>1.0)
+    else:
+        return fa_opaque_f64(1.0)
 
 
-cdef inline floating _exp_diff(floating x, floating m, floating lo) noexcept nogil:
-    """e^(x - m), accurate although x - m is rounded; lo = _exp_lo(m).
+cdef inline floating _exp_diff(floating x, floating m, floating one) noexcept nogil:
+    """e^(x - m) for x <= m (m the row maximum), accurate although x - m is
+    rounded.
 
     x - m loses up to half an ULP of the difference, which e^() turns into a
     relative error of |x - m| * 2^-24 (15 ULP at |x - m| = 30).  The rounding
     error t of the subtraction is recovered exactly (TwoSum) and applied as
-    e^(d + t) = e^d (1 + t).  x is first raised to lo, where e^(x - m) is 0
-    anyway, so that x = -inf gives a finite t (nan x, and m = +-inf, still
-    give nan, as e^(x - m) does).
+    e^(d + t) = e^d (1 + t).  The TwoSum is exact whenever d = x - m is
+    finite, whatever the magnitudes (a row spread of 1e10 or finfo.max
+    included).  Where d is -inf (x = -inf, or x - m beyond -finfo.max), t is
+    nan; e^d is 0 there, and the error is lowered to 1 (written as nt = -t,
+    nt < one ? nt : one, one = _one(...) from the caller, which gcc compiles to
+    one min that turns nan into 1) so that 0 (1 - nt) stays 0.  |t| < 1 wherever e^d is not 0 (|d| <= 760
+    there), so this changes nothing else.  A nan x, or m = +-inf, give
+    d = nan and nan, as e^(x - m) does.
+
+    (The clamp this replaces raised x to m - 110 (m - 760) before the TwoSum:
+    for |m| >= 2^31 (2^62) that sum rounds back to m, every x became m, and
+    the row came out uniform.)
     """
-    x = lo if x < lo else x
     cdef floating d = x - m
     cdef floating bb = d - x
-    cdef floating t = (x - (d - bb)) + (-m - bb)
+    cdef floating nt = ((d - bb) - x) + (m + bb)         # -(the TwoSum error)
+    nt = nt if nt < one else one
     cdef floating e = exp_neg(d)        # d <= 0: m is the row maximum
-    return mul_add(e, t, e)
+    return mul_add(-e, nt, e)
 
 
 DEF BLOCK = 512
@@ -198,14 +242,14 @@ cdef inline double _row_expsum(const floating* x, floating* y, Py_ssize_t k, flo
     cdef floating* dst
     cdef Py_ssize_t j, i, n
     cdef double s = 0.0
-    cdef floating lo = _exp_lo(m)
+    cdef floating one = _one(m)
     c[0] = 0.0
     _lanes_zero(acc, comp)
     for j in range(0, k, BLOCK):
         n = k - j if k - j < BLOCK else BLOCK
         dst = y + j if store else scratch
         for i in range(n):
-            dst[i] = _exp_diff(sg * x[j + i], m, lo)
+            dst[i] = _exp_diff(sg * x[j + i], m, one)
         _lanes_add(SUMC if compensate else SUM, dst, dst, n, acc, comp, &s, c)
     return _lanes_total(acc, comp, s, c)
 
@@ -256,6 +300,7 @@ cdef inline void _softmax_row(const floating* x, floating* y, Py_ssize_t k, bint
 cdef inline void _softmax_cols(const floating* x, floating* y, Py_ssize_t k,
                                Py_ssize_t inner, Py_ssize_t c0, Py_ssize_t nc, bint neg) noexcept nogil:
     cdef floating sg = <floating>-1.0 if neg else <floating>1.0
+    cdef floating one = _one(sg)
     cdef floating m[COLS]
     cdef double s[COLS]
     cdef double comp[COLS]
@@ -271,7 +316,7 @@ cdef inline void _softmax_cols(const floating* x, floating* y, Py_ssize_t k,
             m[c] = v if v > m[c] else m[c]
     for j in range(k):
         for c in range(nc):
-            v = _exp_diff(sg * x[j * inner + c0 + c], m[c], _exp_lo(m[c]))
+            v = _exp_diff(sg * x[j * inner + c0 + c], m[c], one)
             y[j * inner + c0 + c] = v
             if floating is float:
                 s[c] += v
@@ -348,14 +393,14 @@ cdef inline double _row_expsum_split(const floating* x, Py_ssize_t k, floating m
     cdef int cnt
     cdef floating v
     cdef double tail = 0.0
-    cdef floating lo = _exp_lo(m)
+    cdef floating one = _one(m)
     _lanes_zero(acc, comp)
     for j in range(0, k, BLOCK):
         n = k - j if k - j < BLOCK else BLOCK
         cnt = 0
         for i in range(n):
             v = x[j + i]
-            scratch[i] = <floating>0.0 if v == m else _exp_diff(v, m, lo)
+            scratch[i] = <floating>0.0 if v == m else _exp_diff(v, m, one)
             cnt += v == m
         ones += cnt
         full = n - n % LANES
@@ -392,6 +437,7 @@ cdef inline void _log_softmax_cols(const floating* x, floating* y, Py_ssize_t k,
     cdef double s[COLS]
     cdef double comp[COLS]
     cdef floating v
+    cdef floating one = _one(x[0])
     cdef Py_ssize_t j, c, q
     for c in range(nc):
         m[c] = -INFINITY
@@ -403,8 +449,7 @@ cdef inline void _log_softmax_cols(const floating* x, floating* y, Py_ssize_t k,
             m[c] = v if v > m[c] else m[c]
     for j in range(k):
         for c in range(nc):
-            _add_compensated(&s[c], &comp[c], <double>_exp_diff(x[j * inner + c0 + c], m[c],
-                                                                   _exp_lo(m[c])))
+            _add_compensated(&s[c], &comp[c], <double>_exp_diff(x[j * inner + c0 + c], m[c], one))
     for c in range(nc):
         s[c] = _log_sum(s[c], comp[c])
     for j in range(k):
@@ -453,23 +498,137 @@ cdef inline void _log_softmax_bwd_cols(const floating* g, const floating* y, flo
 
 # glu: a = first half, b = second half; each half is a contiguous block of
 # h = K/2 * inner elements within the outer slice.
+#
+# a sigma(b) and g a sigma(b) sigma(-b) for every finite a, b (and g) within
+# an ULP or two.  The plain products (a * sigmoid(b), sigmoid_bwd_x(g a, b))
+# are that accurate unless sigma(b) or sigma(b) sigma(-b) is subnormal or 0
+# (|b| beyond _glu_lim: 87 float, 708 double), which happens long before
+# the product is (a sigma(b) with a = 1e30, b = -100 is 3.7e-14 in float32;
+# a = 1e300, b = -1000 is 5e-135 in float64), or g a overflows where the
+# result does not.  Those elements take the exact forms:
+#   float32: in double, rounded once: a, b, g a are exact there, and
+#     sigma(b) and sigma(b) sigma(-b) are normal for every b where the float
+#     result can be nonzero (|b| <= 282).
+#   float64: a e^b (1 + e^b = 1 there) and g a e^-|b| / (1 + e^-|b|)^2
+#     formed with the exponents of a and g folded into that of e^(...)
+#     (fa_split_d, _mul_exp_d).
+# Each element's form depends on its own values only (the same result
+# whatever its neighbours, threads or chunks); a block of BLOCK elements is
+# first scanned for such elements (a vectorized OR), and only a block that
+# has one runs the per-element selection: the common case costs the scan.
+
+cdef inline floating _glu_lim(floating like) noexcept nogil:
+    if floating is float:
+        return <float>-87.0
+    else:
+        return -708.0
+
+
+cdef inline double _mul_exp_d(double c, double kc, double u) noexcept nogil:
+    """c 2^kc e^u, rounded once at the end (plus c's and e^u's own
+    roundings), for c in [0.17, 4] (or 0, inf, nan), kc an integer in a
+    double, u <= 0 (or nan): no intermediate overflows or underflows.
+    e^u = p 2^n (n = round(u / ln 2), u clamped at -1500 where every result
+    is 0); 2^(n + kc), clamped to [2^-1100, 2^1030] (beyond: 0 and inf
+    whatever c), is applied as two normal powers 2^N1 2^N2 (the first
+    product is exact, the second rounds)."""
+    cdef double t, t1
+    u = -1500.0 if u < -1500.0 else u
+    cdef double r = _reduce_d(u, 6755399441055744.0, &t)
+    cdef double p = _expm1_poly_d(r) + 1.0
+    cdef double big_n = (t - 6755399441055744.0) + kc
+    big_n = -1100.0 if big_n < -1100.0 else (1030.0 if big_n > 1030.0 else big_n)
+    t1 = mul_add(big_n, 0.5, 6755399441056767.0)          # 1.5 2^52 + 1023 + round(N / 2)
+    cdef double n2 = big_n - (t1 - 6755399441056767.0)
+    return ((c * p) * f64_pow2_of(t1)) * f64_pow2_of(n2 + 6755399441056767.0)
+
+
+cdef inline floating _glu_fwd_exact(floating a, floating b) noexcept nogil:
+    """a sigma(b) for any a, b (see above); the plain product where that is exact."""
+    cdef double ka, ma
+    cdef floating plain = a * sigmoid_fwd(b)
+    if floating is float:
+        return <float>(<double>a * sigmoid_fwd(<double>b)) if b < _glu_lim(b) else plain
+    else:
+        ma = fa_split_d(a, &ka)             # before ka is read (argument order)
+        return _mul_exp_d(ma, ka, b) if b < _glu_lim(b) else plain
+
+
+cdef inline bint _glu_bwd_special(floating g, floating a, floating b) noexcept nogil:
+    """Whether g a sigma(b) sigma(-b) needs the exact form: sigma(b) sigma(-b)
+    subnormal, or g a not finite (overflowed, or an inf/nan argument)."""
+    cdef floating top
+    if floating is float:
+        top = FLT_MAX
+    else:
+        top = 1.7976931348623157e308
+    return (abs_(b) > -_glu_lim(b)) | (not (abs_(g * a) <= top))
+
+
+cdef inline floating _glu_bwd_b_exact(floating g, floating a, floating b) noexcept nogil:
+    """g a sigma(b) sigma(-b) for any g, a, b; the plain form where that is exact."""
+    cdef double kg, ka, e, mg, ma, ex
+    cdef floating plain = sigmoid_bwd_x(g * a, b)
+    if floating is float:
+        ex = sigmoid_bwd_x(<double>g * <double>a, <double>b)
+    else:
+        mg = fa_split_d(g, &kg)
+        ma = fa_split_d(a, &ka)
+        e = exp_neg(-abs_(b))
+        ex = _mul_exp_d((mg * ma) / mul_add(e, 2.0 + e, 1.0), kg + ka, -abs_(b))
+    return <floating>ex if _glu_bwd_special(g, a, b) else plain
+
+
 cdef inline void _glu_item(const floating* x, floating* y, Py_ssize_t h) noexcept nogil:
-    cdef Py_ssize_t t
-    for t in range(h):
-        y[t] = x[t] * sigmoid_fwd(x[h + t])
+    # y is never x (its own, shorter array): the plain products and the scan
+    # in one pass, the block redone where it had a special element
+    cdef Py_ssize_t j, t, n
+    cdef int special
+    cdef floating b
+    cdef floating lim = _glu_lim(x[0])
+    for j in range(0, h, BLOCK):
+        n = h - j if h - j < BLOCK else BLOCK
+        special = 0
+        for t in range(j, j + n):
+            b = x[h + t]
+            y[t] = x[t] * sigmoid_fwd(b)
+            special |= b < lim
+        if special:
+            for t in range(j, j + n):
+                y[t] = _glu_fwd_exact(x[t], x[h + t])
 
 
 # d/da = sigma(b); d/db = a sigma(b) sigma(-b) (no 1 - sigma(b)).  out has x's
-# shape and may be x itself: each position is read before it is written.
+# shape and may be x itself: each position is read before it is written (then
+# the scan runs first, as a pass of its own; else with the plain products).
+# (b < lim implies |b| > -lim: _glu_bwd_special covers sigma(b) too.)
 cdef inline void _glu_bwd_item(const floating* g, const floating* x, floating* out,
                                Py_ssize_t h) noexcept nogil:
-    cdef Py_ssize_t t
-    cdef floating a, b
-    for t in range(h):
-        a = x[t]
-        b = x[h + t]
-        out[t] = g[t] * sigmoid_fwd(b)
-        out[h + t] = sigmoid_bwd_x(g[t] * a, b)
+    cdef Py_ssize_t j, t, n
+    cdef int special
+    cdef floating a, b, gt
+    cdef bint inplace = out == x
+    for j in range(0, h, BLOCK):
+        n = h - j if h - j < BLOCK else BLOCK
+        special = 0
+        if inplace:
+            for t in range(j, j + n):
+                special |= _glu_bwd_special(g[t], x[t], x[h + t])
+        if not special:
+            for t in range(j, j + n):
+                a = x[t]
+                b = x[h + t]
+                gt = g[t]
+                special |= _glu_bwd_special(gt, a, b)
+                out[t] = gt * sigmoid_fwd(b)
+                out[h + t] = sigmoid_bwd_x(gt * a, b)
+        if special:                     # x is intact: either in place and not written, or not out
+            for t in range(j, j + n):
+                a = x[t]
+                b = x[h + t]
+                gt = g[t]
+                out[t] = _glu_fwd_exact(gt, b)
+                out[h + t] = _glu_bwd_b_exact(gt, a, b)
 
 
 # maxout: groups of p consecutive entries along the axis; the first maximum
