@@ -247,17 +247,11 @@ def _back_to(like, result):
 def forward(rec: Activation, kid: int, x, out, params, where=True, dtype=None):
     """General path of an elementwise forward."""
     fname = rec.name
-<<<<<<< HEAD
     route = "ufunc" if out is not None and _route(out) == "ufunc" else _route(x)
     if route == "foreign":
         return _foreign(fname, (x,), lambda v: forward(rec, kid, v[0], None, params, where, dtype))
     if route == "ufunc" or where is not True or dtype is not None or _has_arrays(params):
         return _via_ufunc(fname, rec, kid, 0, (x,), out, params, where, dtype)
-=======
-    if _is_dask(x):
-        from fastact import _dask
-        return _dask.elementwise(rec, "forward", (x,), out, params, kid)
->>>>>>> fix14
     a, rdtype = _input(fname, x, out)
     _check_params_fit(fname, rec, _compute_dtype(rdtype), params)
     c = _prepare(a, _compute_dtype(rdtype), out)
@@ -279,7 +273,6 @@ def backward(rec: Activation, kid: int, form: int, g, a, out, params, where=True
     """General path of an elementwise backward (form 0: a is x; 1: a is y)."""
     fname = rec.name + "_backward"
     aname = "xy"[form]
-<<<<<<< HEAD
     routes = {_route(g), _route(a), "array" if out is None else _route(out)}
     if "foreign" in routes:
         return _foreign(fname, (g, a), lambda v: backward(rec, kid, form, v[0], v[1], None, params,
@@ -290,11 +283,6 @@ def backward(rec: Activation, kid: int, form: int, g, a, out, params, where=True
             raise ValueError(f"{fname}: grad has shape {gs} but {aname} has shape {as_}; "
                              f"they must be equal")
         return _via_ufunc(fname, rec, kid, 1 + form, (g, a), out, params, where, dtype)
-=======
-    if _is_dask(g) or _is_dask(a):
-        from fastact import _dask
-        return _dask.elementwise(rec, "xy"[form], (g, a), out, params, kid)
->>>>>>> fix14
     ga, aa, rdtype = _grad_pair(fname, g, aname, a, out)
     cdt = _compute_dtype(rdtype)
     _check_params_fit(fname, rec, cdt, params)

@@ -1,14 +1,12 @@
 """Dask arrays: lazy, chunk-by-chunk fastact.
 
-``fastact._api`` calls these when an argument of a public function is a dask
-array, so ``fa.relu(dask_x)`` returns a lazy dask array whose every chunk is
-computed by fastact's kernels (on a ``dask.distributed`` cluster, by the
-workers).  Nothing here is specific to one activation: the record says what
-to call and with which parameters.
+Elementwise functions need nothing here: they go through fastact.ufuncs,
+whose ``__array_ufunc__`` dispatch dask turns into a lazy blockwise map (so
+``fa.relu(dask_x)`` is lazy, computed chunk by chunk by fastact's kernels, on
+a ``dask.distributed`` cluster by the workers).  ``fastact._api`` calls the
+functions below for the functions along an axis, which a ufunc cannot carry
+chunk by chunk.  Nothing here is specific to one activation.
 
-* Elementwise forward: ``map_blocks`` over the same chunks.
-* Elementwise backward: x (or y) is rechunked to the chunks of grad (a NumPy
-  operand is wrapped with the chunks of the dask one), then ``map_blocks``.
 * Along an axis (softmax): the array is rechunked so that the axis is one
   chunk (each block holds whole rows), then ``map_blocks``; in the backward
   grad gets the very chunks of y.
@@ -40,19 +38,6 @@ def no_out(fname, out):
                         f"assign the returned dask array instead, or compute it and pass NumPy arrays")
 
 
-def _param_dict(rec, params, kid=None):
-    """The keyword arguments that reproduce the call on each block: the
-    parameters, and the variant (gelu's approximate=) that kernel id kid
-    stands for (the public function has already mapped it to kid)."""
-    kw = {p.name: v for p, v in zip(rec.params, params)}
-    if rec.variants and kid is not None:
-        from fastact._registry import KERNELS
-        vname, choices = rec.variants
-        kname = KERNELS[kid][0]
-        kw[vname] = next(v for v, k in choices if k == kname)
-    return kw
-
-
 # Module-level block functions (picklable by reference for distributed workers).
 
 def _fwd_block(block, name, kw):
@@ -79,34 +64,6 @@ def _check_shapes(fname, g, a, aname):
     if g.shape != a.shape:
         raise ValueError(f"{fname}: grad has shape {g.shape} but {aname} has shape {a.shape}; "
                          f"they must be equal")
-
-
-def elementwise(rec, direction, arrays, out, params, kid=None):
-    """fastact NAME / NAME_backward over dask arrays, chunk by chunk.
-
-    direction: "forward" (arrays = (x,)), "x" or "y" (arrays = (grad, x or y));
-    kid: the elementwise kernel the call chose (a variant of rec).
-    """
-    da = _da()
-    kw = _param_dict(rec, params, kid)
-    if direction == "forward":
-        no_out(rec.name, out)
-        (x,) = arrays
-        dtype = _fwd_block(np.zeros(1, dtype=x.dtype), rec.name, kw).dtype
-        return da.map_blocks(_fwd_block, x, rec.name, kw, dtype=dtype,
-                             meta=np.empty((0,) * x.ndim, dtype=dtype))
-    fname = rec.name + "_backward"
-    no_out(fname, out)
-    g, a = arrays
-    like = g if type(g).__module__.startswith("dask.") else a
-    g, a = _as_dask(da, g, like), _as_dask(da, a, like)
-    _check_shapes(fname, g, a, direction)
-    if a.chunks != g.chunks:
-        a = a.rechunk(g.chunks)
-    dtype = _bwd_block(np.zeros(1, dtype=g.dtype), np.zeros(1, dtype=a.dtype),
-                       rec.name, direction, kw).dtype
-    return da.map_blocks(_bwd_block, g, a, rec.name, direction, kw, dtype=dtype,
-                         meta=np.empty((0,) * g.ndim, dtype=dtype))
 
 
 def along_axis(rec, direction, arrays, out, axis):
@@ -149,7 +106,7 @@ def along_axis_x(rec, direction, arrays, out, axis, params):
     from fastact import _api
     da = _da()
     fname = rec.name if direction == "forward" else rec.name + "_backward"
-    _no_out(fname, out)
+    no_out(fname, out)
     x = arrays[-1]
     if not type(x).__module__.startswith("dask."):
         x = da.from_array(np.asarray(x))
