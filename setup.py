@@ -1,7 +1,8 @@
 """Build fastact's Cython kernels.
 
 * _kernels/_loops.pxi is generated from _loops.pxi.tp and the registry
-  (fastact/_registry.py, loaded by path: it imports only the standard library).
+  (the package fastact/_registry, loaded by path: it imports only the standard
+  library).
 * The kernel body (_impl.pxi) is compiled once per CPU level into _k_base,
   _k_v3 (AVX2+FMA) and _k_v4 (AVX-512) on x86-64; _dispatch picks one at import.
 * OpenMP is probed with the real compiler; without it the build is serial.
@@ -35,7 +36,9 @@ DEBUG = _flag("FASTACT_DEBUG_BUILD")
 
 
 def generate_loops():
-    spec = importlib.util.spec_from_file_location("_fastact_registry", HERE / "fastact" / "_registry.py")
+    package = HERE / "fastact" / "_registry"
+    spec = importlib.util.spec_from_file_location("_fastact_registry", package / "__init__.py",
+                                                  submodule_search_locations=[str(package)])
     registry = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = registry
     spec.loader.exec_module(registry)

@@ -147,11 +147,7 @@ def _source(rec: Activation, kid: int) -> str:
             checks_b=checks.replace("FNAME", repr(rec.name + "_backward")),
             sig_params=sig,
             param_dict=param_dict)
-    y_ok = "True"
-    if "y" not in rec.backward_from:
-        y_ok = "False"
-    elif rec.y_requires is not None:
-        y_ok = f"({rec.y_requires})"
+    y_ok = rec.y_condition()           # the registry's one rule for y=
     return _ELEMENTWISE.format(
         name=rec.name, kid=kid, checks=checks.replace("FNAME", repr(rec.name)),
         checks_b=checks.replace("FNAME", repr(rec.name + "_backward")),
@@ -195,8 +191,9 @@ def _doc(rec: Activation, backward: bool) -> str:
                             "rounding (e.g. 1 - y where y rounds to 1).")}[rec.backward_from]
         if rec.y_requires is not None:
             src += f" y= is accepted only for {rec.y_requires}."
+        gy = f"  (from y: {rec.gradient_y})" if rec.gradient_y else ""
         body = (f"Gradient of {rec.name}: grad * d{rec.name}/dx.\n\n"
-                f"    d/dx: {rec.gradient}\n\n    {src}\n\n"
+                f"    d/dx: {rec.gradient}{gy}\n\n    {src}\n\n"
                 f"    Parameters\n    ----------\n    grad : array_like\n        dL/dy, the shape of x.\n"
                 f"    x, y : array_like{params}\n    out : ndarray, optional\n"
                 f"        Where to write dL/dx; may be grad itself (in place).\n")

@@ -58,7 +58,7 @@ def _make_activation(fa_name, original):
 
 def _make_derivative(fa_name, original):
     rec = _fa.activations()[fa_name]
-    if "y" not in rec.backward_from or rec.y_requires is not None or rec.kind != "elementwise":
+    if rec.y_condition() != "True" or rec.kind != "elementwise":
         return None                     # scikit-learn passes only the output Z
     bwd = getattr(_fa, fa_name + "_backward")
 
