@@ -427,7 +427,7 @@ def rrelu_backward(rec: Activation, g, x, noise, params, training, out):
     with np.errstate(invalid="ignore", over="ignore"):
         total = np.add.reduce(xc, axis=None)              # nan if x has a nan (or inf - inf)
     if np.isnan(total):
-        np.copyto(r, xc, where=np.isnan(xc))              # the gradient is nan there (semantics.md)
+        np.copyto(r, xc, where=np.isnan(xc))              # the gradient is nan there (docs/semantics.md)
     return _finish(r, rdtype, out, r.ndim == 0 and out is None)
 
 
