@@ -5,17 +5,16 @@
   library).
 * The kernel body (_impl.pxi) is compiled once per CPU level into _k_base,
   _k_v3 (AVX2+FMA) and _k_v4 (AVX-512) on x86-64; _dispatch picks one at import.
-* OpenMP is probed with the real compiler; without it the build is serial.
-  FASTACT_REQUIRE_OPENMP=1 makes a failed probe an error, FASTACT_NO_OPENMP=1
-  builds serial on purpose.  FASTACT_DEBUG_BUILD=1 turns on Cython's bounds
-  and wraparound checks and builds without optimization.
+* _kernels/_fastact_pool is fastact's thread pool (fa_pool.h: pthreads, or Win32
+  threads), one module shared by every CPU build; no OpenMP (docs/threads.md).
+  FASTACT_DEBUG_BUILD=1 turns on Cython's bounds and wraparound checks and
+  builds without optimization.
 """
 import importlib.util
 import os
+import re
 import sys
 import sysconfig
-import tempfile
-import textwrap
 from pathlib import Path
 
 import numpy
@@ -45,11 +44,35 @@ def generate_loops():
     elementwise = [(kid, k, [p.name for p in a.params], "x" in a.backward_from, "y" in a.backward_from,
                     [int(a.transcendental(d)) for d in ("forward", "x", "y")])
                    for kid, (k, a) in enumerate(registry.KERNELS)]
+    checks = [(kid, _param_checks(a, False), _param_checks(a, True))
+              for kid, (k, a) in enumerate(registry.KERNELS)]
     template = (KERNELS / "_loops.pxi.tp").read_text()
-    text = Tempita.sub(template, elementwise=elementwise)
+    text = Tempita.sub(template, elementwise=elementwise, checks=checks)
     target = KERNELS / "_loops.pxi"
     if not target.exists() or target.read_text() != text:
         target.write_text(text)
+
+
+def _param_checks(rec, from_y):
+    """A C expression over p[0..] that holds when the record's parameters are
+    valid (each one's range, the constraints across them, and for the
+    backward from y its y_requires): the ufunc loops give nan otherwise."""
+    names = {p.name: f"p[{i}]" for i, p in enumerate(rec.params)}
+    conds = []
+    for i, p in enumerate(rec.params):
+        v = f"p[{i}]"
+        conds.append(f"({v} == {v})")                            # not nan
+        conds.append(f"({v} > -INFINITY and {v} < INFINITY)")
+        if p.low != float("-inf"):
+            conds.append(f"({v} {'>' if p.low_open else '>='} {p.low!r})")
+        if p.high != float("inf"):
+            conds.append(f"({v} <= {p.high!r})")
+        if p.nonzero:
+            conds.append(f"({v} != 0.0)")
+    exprs = [c for c, _, _ in rec.constraints] + ([rec.y_requires] if from_y and rec.y_requires else [])
+    for e in exprs:
+        conds.append("(" + re.sub(r"[A-Za-z_]\w*", lambda m: names.get(m.group(0), m.group(0)), e) + ")")
+    return " and ".join(conds) or "True"
 
 
 def isa_levels():
@@ -69,7 +92,10 @@ def extensions():
     common = dict(include_dirs=[numpy.get_include()],
                   define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION"),
                                  ("NPY_TARGET_VERSION", "NPY_1_23_API_VERSION")])
-    exts = [Extension("fastact._kernels._cpu", ["fastact/_kernels/_cpu.pyx"])]
+    exts = [Extension("fastact._kernels._cpu", ["fastact/_kernels/_cpu.pyx"]),
+            Extension("fastact._kernels._fastact_pool", ["fastact/_kernels/_fastact_pool.pyx"],
+                      include_dirs=[str(KERNELS)]),
+            Extension("fastact._kernels._ufuncs", ["fastact/_kernels/_ufuncs.pyx"], **common)]
     for level, flags in isa_levels().items():
         name = f"fastact._kernels._k_{level}"
         ISA_FLAGS[name] = flags
@@ -80,47 +106,14 @@ def extensions():
                      nthreads=1, quiet=True)
 
 
-OPENMP_PROBE = textwrap.dedent("""
-    #include <omp.h>
-    #include <stdio.h>
-    int main(void) {
-        int n = 0;
-        #pragma omp parallel reduction(+:n)
-        n += 1;
-        printf("%d %d\\n", n, omp_get_max_threads());
-        return 0;
-    }
-""")
-
-
 class BuildExt(build_ext):
     def finalize_options(self):
         super().finalize_options()
         if self.parallel is None:
             self.parallel = os.cpu_count() or 1
 
-    def _openmp_flags(self):
-        """(compile, link) flags if the compiler builds and links OpenMP, else None."""
-        if _flag("FASTACT_NO_OPENMP"):
-            return None
-        msvc = self.compiler.compiler_type == "msvc"
-        cflags, lflags = (["/openmp"], []) if msvc else (["-fopenmp"], ["-fopenmp"])
-        with tempfile.TemporaryDirectory() as tmp:
-            src = Path(tmp) / "probe.c"
-            src.write_text(OPENMP_PROBE)
-            try:
-                objs = self.compiler.compile([str(src)], output_dir=tmp, extra_postargs=cflags)
-                self.compiler.link_executable(objs, "probe", output_dir=tmp, extra_postargs=lflags)
-            except Exception as exc:  # any compiler or linker failure means "no OpenMP"
-                if _flag("FASTACT_REQUIRE_OPENMP"):
-                    raise RuntimeError(f"FASTACT_REQUIRE_OPENMP is set but OpenMP does not build: {exc}")
-                print("WARNING: OpenMP not available; fastact is built serial", file=sys.stderr)
-                return None
-        return cflags, lflags
-
     def build_extensions(self):
         msvc = self.compiler.compiler_type == "msvc"
-        omp = self._openmp_flags()
         if msvc:
             base = ["/O2", "/fp:precise"]
         elif DEBUG:
@@ -148,9 +141,9 @@ class BuildExt(build_ext):
             ext.extra_compile_args = list(base)
             gcc_isa, msvc_isa = ISA_FLAGS.get(ext.name, ([], []))
             ext.extra_compile_args += msvc_isa if msvc else gcc_isa
-            if omp and ext.name in ISA_FLAGS:
-                ext.extra_compile_args += omp[0]
-                ext.extra_link_args = list(omp[1])
+            if not msvc and ext.name.endswith("_fastact_pool"):
+                ext.extra_compile_args.append("-pthread")
+                ext.extra_link_args = ["-pthread"]
         super().build_extensions()
 
 

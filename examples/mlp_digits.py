@@ -26,7 +26,6 @@ import time
 import numpy as np
 from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
-from threadpoolctl import threadpool_limits     # a scikit-learn dependency
 
 import fastact as fa
 from fastact import nn
@@ -132,10 +131,10 @@ def main(argv=None):
     print(f"digits: {len(Xtr)} train / {len(Xte)} test, network {' -> '.join(map(str, sizes))} "
           f"({', '.join(map(repr, layers))}), {dtype}, fastact {fa.__version__}")
 
-    # The matrices are tiny: BLAS threads only cost here (spinning threads
-    # on a busy machine made the run 20x slower), so BLAS runs on one thread.
-    with threadpool_limits(1, user_api="blas"):
-        runs = _both(layers, data, sizes, dtype, args)
+    # BLAS and fastact both at their default threads: fastact's workers sleep
+    # between calls, so they never hold a core that the next matmul wants
+    # (docs/threads.md).
+    runs = _both(layers, data, sizes, dtype, args)
 
     (lf, af, tf, wf), (ln, an, tn, wn) = runs["fastact"], runs["numpy"]
     print(f"test accuracy: fastact {af:.2%}, numpy {an:.2%}")

@@ -21,7 +21,9 @@ from fastact._info import activations, derivative, show_config
 from fastact._gradcheck import gradcheck
 
 _dispatch.activate(_dispatch.choose())
+from fastact import ufuncs  # noqa: E402  (the ufuncs follow the active build)
 set_num_threads(_threads.initial_threads())
+_threads._register_with_threadpoolctl()
 
 globals().update(make_functions())
 

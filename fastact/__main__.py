@@ -42,6 +42,9 @@ def _demo(args):
 
 
 def _bench(args):
+    if args.workload:
+        from fastact import _workload
+        return _workload.run(args)
     from fastact import _bench
     return _bench.run(args)
 
@@ -99,7 +102,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m fastact", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("info", help="version, CPU build, threads, OpenMP").set_defaults(func=_info)
+    sub.add_parser("info", help="version, CPU build, threads").set_defaults(func=_info)
     sub.add_parser("demo", help="values and gradients of each activation").set_defaults(func=_demo)
     b = sub.add_parser("bench", help="ns/element of fastact against NumPy (and PyTorch, numexpr, "
                                      "numba, jax where installed)")
@@ -112,6 +115,9 @@ def main(argv=None):
                    help="do not time numexpr, numba and jax.jit (timed when installed)")
     b.add_argument("--markdown", action="store_true",
                    help="print the results as the markdown that goes into docs/performance.md")
+    b.add_argument("--workload", action="store_true",
+                   help="end to end instead: a training step between matrix multiplies, and "
+                        "scikit-learn's MLP stock vs patched, at default threads")
     b.set_defaults(func=_bench)
     p = sub.add_parser("plot", help="plot activations and their derivatives (needs matplotlib)")
     p.add_argument("names", nargs="*", metavar="NAME", help="these activations (default: all)")

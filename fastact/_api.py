@@ -151,12 +151,106 @@ def _is_dask(value):
     return type(value).__module__.startswith("dask.")
 
 
-def forward(rec: Activation, kid: int, x, out, params):
+def _route(value):
+    """How the general path takes an argument: "array" (NumPy converts it),
+    "ufunc" (an object that overrides NumPy's ufuncs: pandas, xarray, dask,
+    masked arrays, ...: the call goes through fastact.ufuncs so that it keeps
+    its type), or "foreign" (an array of another library that speaks DLPack,
+    such as a torch tensor: computed on a zero-copy view, returned as its type)."""
+    cls = type(value)
+    if cls is np.ndarray or cls in (float, int, bool, list, tuple) or isinstance(value, np.generic):
+        return "array"
+    override = getattr(cls, "__array_ufunc__", None)
+    if override is not None and override is not np.ndarray.__array_ufunc__:
+        return "ufunc"
+    if isinstance(value, np.ndarray):
+        return "ufunc"                  # a subclass: NumPy's dispatch keeps it
+    if hasattr(value, "__dlpack__") and hasattr(value, "__dlpack_device__"):
+        return "foreign"
+    return "array"
+
+
+def _has_arrays(params):
+    return any(not isinstance(v, float) for v in params)
+
+
+def _via_ufunc(fname, rec, kid, direction, arrays, out, params, where, dtype):
+    """The call through fastact.ufuncs: NumPy's broadcasting, where=, dtype=
+    and __array_ufunc__ dispatch.  Parameter arrays take the arrays' precision
+    (as scalar parameters do), so float32 data stays float32."""
+    from fastact import ufuncs
+    fn = ufuncs.BY_KERNEL[kid, direction]
+    if out is not None and any(_is_dask(v) for v in arrays):
+        from fastact import _dask
+        _dask.no_out(fname, out)
+    dts = [getattr(v, "dtype", None) for v in arrays]
+    single = all(d is not None and np.dtype(d) in (_F32, _F16) for d in dts)
+    half = dtype is None and out is None and all(d is not None and np.dtype(d) == _F16 for d in dts)
+    pdt = _F32 if single else _F64
+    ps = [np.asarray(v, dtype=pdt) if not isinstance(v, float) else v for v in params]
+    kw = {} if where is True else {"where": where}
+    if dtype is not None:
+        kw["dtype"] = dtype
+    if out is not None:
+        kw["out"] = out
+    try:
+        r = fn(*arrays, *ps, **kw)
+    except TypeError as exc:
+        if "ufunc" in str(exc) and ("not supported" in str(exc) or "cast" in str(exc)):
+            raise TypeError(f"{fname}: {exc}") from None
+        raise
+    # float16 is computed in float32 and kept, as for NumPy arrays
+    return r.astype(_F16) if half and hasattr(r, "astype") else r
+
+
+def _foreign(fname, arrays, compute):
+    """An array of another library (a torch CPU tensor, a JAX array, ...):
+    computed on a zero-copy NumPy view through DLPack, returned as that
+    library's array (through DLPack again)."""
+    views = []
+    for v in arrays:
+        if _route(v) != "foreign":
+            views.append(v)
+            continue
+        try:
+            views.append(np.from_dlpack(v))
+        except (BufferError, RuntimeError, TypeError, ValueError) as exc:
+            raise TypeError(f"{fname}: a {type(v).__module__}.{type(v).__name__} that NumPy cannot "
+                            f"view ({exc}); fastact computes on the CPU: move it there first "
+                            f"(e.g. tensor.cpu())") from None
+    result = compute(views)
+    like = next(v for v in arrays if _route(v) == "foreign")
+    return _back_to(like, result)
+
+
+def _back_to(like, result):
+    """result (an ndarray, or a tuple of them) as `like`'s array type."""
+    if isinstance(result, tuple):
+        return tuple(_back_to(like, r) for r in result)
+    if not isinstance(result, np.ndarray):
+        return result                   # a NumPy scalar from a 0-d input
+    ns = getattr(like, "__array_namespace__", None)
+    if ns is not None:
+        return ns().from_dlpack(result)
+    mod = type(like).__module__.split(".")[0]
+    if mod == "torch":
+        import torch
+        return torch.from_dlpack(result)
+    import importlib
+    lib = importlib.import_module(mod)
+    if hasattr(lib, "from_dlpack"):
+        return lib.from_dlpack(result)
+    return result
+
+
+def forward(rec: Activation, kid: int, x, out, params, where=True, dtype=None):
     """General path of an elementwise forward."""
     fname = rec.name
-    if _is_dask(x):
-        from fastact import _dask
-        return _dask.elementwise(rec, "forward", (x,), out, params)
+    route = "ufunc" if out is not None and _route(out) == "ufunc" else _route(x)
+    if route == "foreign":
+        return _foreign(fname, (x,), lambda v: forward(rec, kid, v[0], None, params, where, dtype))
+    if route == "ufunc" or where is not True or dtype is not None or _has_arrays(params):
+        return _via_ufunc(fname, rec, kid, 0, (x,), out, params, where, dtype)
     a, rdtype = _input(fname, x, out)
     _check_params_fit(fname, rec, _compute_dtype(rdtype), params)
     c = _prepare(a, _compute_dtype(rdtype), out)
@@ -174,13 +268,20 @@ def forward(rec: Activation, kid: int, x, out, params):
     return _finish(r, rdtype, out, scalar)
 
 
-def backward(rec: Activation, kid: int, form: int, g, a, out, params):
+def backward(rec: Activation, kid: int, form: int, g, a, out, params, where=True, dtype=None):
     """General path of an elementwise backward (form 0: a is x; 1: a is y)."""
     fname = rec.name + "_backward"
     aname = "xy"[form]
-    if _is_dask(g) or _is_dask(a):
-        from fastact import _dask
-        return _dask.elementwise(rec, "xy"[form], (g, a), out, params)
+    routes = {_route(g), _route(a), "array" if out is None else _route(out)}
+    if "foreign" in routes:
+        return _foreign(fname, (g, a), lambda v: backward(rec, kid, form, v[0], v[1], None, params,
+                                                          where, dtype))
+    if "ufunc" in routes or where is not True or dtype is not None or _has_arrays(params):
+        gs, as_ = np.shape(g), np.shape(a)
+        if gs != as_:
+            raise ValueError(f"{fname}: grad has shape {gs} but {aname} has shape {as_}; "
+                             f"they must be equal")
+        return _via_ufunc(fname, rec, kid, 1 + form, (g, a), out, params, where, dtype)
     ga, aa, rdtype = _grad_pair(fname, g, aname, a, out)
     cdt = _compute_dtype(rdtype)
     _check_params_fit(fname, rec, cdt, params)
@@ -433,8 +534,26 @@ def rrelu_backward(rec: Activation, g, x, noise, params, training, out):
 
 # -------------------------------------------------------------- parameters --
 
-def check_param(fname, param, value):
-    """value as a float, or a TypeError/ValueError naming the parameter."""
+def check_param(fname, param, value, arrays=False):
+    """value as a float, or a TypeError/ValueError naming the parameter.
+
+    arrays: an array of values is allowed too (elementwise functions, whose
+    parameters broadcast against x): every entry is checked and the array
+    returned as a float64 ndarray."""
+    if arrays and not isinstance(value, (numbers.Number, str)) and value is not None:
+        try:
+            arr = np.asarray(value)
+        except Exception:
+            arr = None
+        if arr is not None and arr.dtype.kind in "biuf" and arr.dtype != np.bool_:
+            arr = arr.astype(np.float64)
+            bad = [v for v in arr.ravel().tolist() if param.check(v)]
+            if bad:
+                raise ValueError(f"{fname}: {param.name} {param.check(bad[0])}, got an array "
+                                 f"holding {bad[0]!r}")
+            return arr
+        raise TypeError(f"{fname}: {param.name} must be a real number or an array of them, "
+                        f"got {type(value).__name__}")
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{fname}: {param.name} must be a real number, got {type(value).__name__}")
     if param.integer and not isinstance(value, numbers.Integral):
@@ -447,6 +566,11 @@ def check_param(fname, param, value):
     if why:
         raise ValueError(f"{fname}: {param.name} {why}, got {value!r}")
     return int(value) if param.integer else v
+
+
+def all_true(cond):
+    """A constraint's value over parameters that may be arrays: all must hold."""
+    return bool(np.all(cond))
 
 
 def constraint_error(fname, pname, why, params):

@@ -29,7 +29,7 @@ def _da():
     return da
 
 
-def _no_out(fname, out):
+def no_out(fname, out):
     if out is not None:
         raise TypeError(f"{fname}: out= is not supported with dask arrays (the result is lazy); "
                         f"assign the returned dask array instead, or compute it and pass NumPy arrays")
@@ -75,13 +75,13 @@ def elementwise(rec, direction, arrays, out, params):
     da = _da()
     kw = _param_dict(rec, params)
     if direction == "forward":
-        _no_out(rec.name, out)
+        no_out(rec.name, out)
         (x,) = arrays
         dtype = _fwd_block(np.zeros(1, dtype=x.dtype), rec.name, kw).dtype
         return da.map_blocks(_fwd_block, x, rec.name, kw, dtype=dtype,
                              meta=np.empty((0,) * x.ndim, dtype=dtype))
     fname = rec.name + "_backward"
-    _no_out(fname, out)
+    no_out(fname, out)
     g, a = arrays
     like = g if type(g).__module__.startswith("dask.") else a
     g, a = _as_dask(da, g, like), _as_dask(da, a, like)
@@ -103,7 +103,7 @@ def along_axis(rec, direction, arrays, out, axis):
     from fastact import _api
     da = _da()
     fname = rec.name if direction == "forward" else rec.name + "_backward"
-    _no_out(fname, out)
+    no_out(fname, out)
     first = arrays[0] if type(arrays[0]).__module__.startswith("dask.") else arrays[-1]
     ax = _api._axis(fname, axis, first.ndim)
     if direction == "forward":

@@ -74,10 +74,6 @@ _listeners = []
 def activate(level: str):
     """Make `level` the build that every fastact function calls."""
     module = load(level)
-    old = _active["module"]
-    if old is not None and old is not module:
-        module.set_num_threads(old.get_num_threads())
-        module.set_parallel_min(old.get_parallel_min())
     _active.update(level=level, module=module)
     for fn in _listeners:
         fn(module)

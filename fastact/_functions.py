@@ -32,23 +32,25 @@ def {name}_backward(grad, x=None, *, y=None, {sig_params}axis=-1, out=None):
 
 
 _ELEMENTWISE = '''
-def {name}(x, {sig_params}*, out=None):
-    {checks}r = _K.unary({kid}, x, out{args})
-    if r is None:
-        r = _api.forward(_REC, {kid}, x, out, ({args_tuple}))
-    return r
+def {name}(x, {sig_params}*, out=None, where=True, dtype=None):
+    {checks}if where is True and dtype is None{floats}:
+        r = _K.unary({kid}, x, out{args})
+        if r is not None:
+            return r
+    return _api.forward(_REC, {kid}, x, out, ({args_tuple}), where, dtype)
 
-def {name}_backward(grad, x=None, *, y=None, {sig_params}out=None):
+def {name}_backward(grad, x=None, *, y=None, {sig_params}out=None, where=True, dtype=None):
     {checks_b}if y is None and x is not None and {x_ok}:
         form, a = 0, x
     elif x is None and y is not None and {y_ok}:
         form, a = 1, y
     else:
         raise _api.which_error("{name}_backward", _REC, x, y, {param_dict})
-    r = _K.binary({kid}, form, grad, a, out{args})
-    if r is None:
-        r = _api.backward(_REC, {kid}, form, grad, a, out, ({args_tuple}))
-    return r
+    if where is True and dtype is None{floats}:
+        r = _K.binary({kid}, form, grad, a, out{args})
+        if r is not None:
+            return r
+    return _api.backward(_REC, {kid}, form, grad, a, out, ({args_tuple}), where, dtype)
 '''
 
 _SOFTMAX = '''
@@ -120,14 +122,16 @@ def _source(rec: Activation, kid: int) -> str:
         kid = "_kid"
     else:
         vcheck = ""
+    arrays = rec.kind == "elementwise"          # parameters that broadcast against x
     checks = "".join(
-        f"if not ({_fast_check(p)}):\n        {p.name} = _api.check_param(FNAME, _P[{i}], {p.name})\n    "
+        f"if not ({_fast_check(p)}):\n        {p.name} = _api.check_param(FNAME, _P[{i}], {p.name}"
+        f"{', True' if arrays else ''})\n    "
         if not p.integer else
         f"{p.name} = _api.check_param(FNAME, _P[{i}], {p.name})\n    "
         for i, p in enumerate(rec.params))
     checks += "".join(
-        f"if not ({cond}):\n        raise _api.constraint_error(FNAME, {pname!r}, {why!r}, "
-        f"{param_dict})\n    "
+        f"if not (({cond}) is True or _api.all_true({cond})):\n        raise "
+        f"_api.constraint_error(FNAME, {pname!r}, {why!r}, {param_dict})\n    "
         for cond, pname, why in rec.constraints)
     checks += vcheck
     if rec.kind == "prelu":
@@ -147,7 +151,11 @@ def _source(rec: Activation, kid: int) -> str:
             checks_b=checks.replace("FNAME", repr(rec.name + "_backward")),
             sig_params=sig,
             param_dict=param_dict)
-    y_ok = rec.y_condition()           # the registry's one rule for y=
+    # the registry's one rule for y= (y_condition); a parameter array must
+    # satisfy it everywhere
+    y_ok = rec.y_condition()
+    if rec.y_requires is not None:
+        y_ok = f"({y_ok} is True or _api.all_true({y_ok}))"
     return _ELEMENTWISE.format(
         name=rec.name, kid=kid, checks=checks.replace("FNAME", repr(rec.name)),
         checks_b=checks.replace("FNAME", repr(rec.name + "_backward")),
@@ -155,6 +163,7 @@ def _source(rec: Activation, kid: int) -> str:
         args="".join(f", {n}" for n in names),
         args_tuple="".join(f"{n}, " for n in names),
         x_ok="True" if "x" in rec.backward_from else "False", y_ok=y_ok,
+        floats="".join(f" and {n}.__class__ is float" for n in names),
         param_dict=param_dict)
 
 
@@ -197,11 +206,20 @@ def _doc(rec: Activation, backward: bool) -> str:
                 f"    Parameters\n    ----------\n    grad : array_like\n        dL/dy, the shape of x.\n"
                 f"    x, y : array_like{params}\n    out : ndarray, optional\n"
                 f"        Where to write dL/dx; may be grad itself (in place).\n")
+        if rec.kind == "elementwise":
+            body += ("    where, dtype : optional\n        As for a NumPy ufunc (through "
+                     "fastact.ufuncs, as for parameter arrays and containers).\n")
     else:
         body = (f"{rec.summary}\n\n    {rec.formula}\n\n"
                 f"    Parameters\n    ----------\n    x : array_like{params}\n"
                 f"    out : ndarray, optional\n        Where to write the result (shape and dtype of "
                 f"the result, writeable); may be x itself (in place).\n")
+    if rec.kind == "elementwise":
+        body += ("    where, dtype : optional\n        As for a NumPy ufunc; the call then goes "
+                 "through fastact.ufuncs, as it does for parameter\n        arrays (which broadcast "
+                 "against x) and for pandas, xarray, dask and masked arrays\n        (returned as "
+                 "their own type). Arrays of other libraries on the CPU (torch\n        tensors) "
+                 "are computed on a zero-copy view and returned as their type.\n")
     notes = textwrap.fill(rec.notes, 76, initial_indent="    ", subsequent_indent="    ")
     return (body + "\n    Returns\n    -------\n    ndarray of x's shape; float32 and float64 are kept, "
             "float16 is computed in float32,\n    bool and integers give float64. A 0-d input gives "

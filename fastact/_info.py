@@ -74,18 +74,18 @@ def config() -> dict:
         "builds present": _dispatch.built(),
         "builds runnable": _dispatch.runnable(),
         "build in use": _dispatch.active_level(),
-        "openmp": bool(module.HAVE_OPENMP),
         "debug build": bool(module.DEBUG_BUILD),
-        "threads": module.get_num_threads(),
+        "threads": _threads.get_num_threads(),
+        "thread pool": "fastact's own (workers sleep between calls; docs/threads.md)",
         "cpus available": _threads.available_cpus(),
-        "parallel from (elements)": module.get_parallel_min(),
-        "parallel from, transcendental kernels": module.get_parallel_min(True),
+        "parallel from (elements)": _threads.get_parallel_min(),
+        "parallel from, transcendental kernels": _threads.get_parallel_min(True),
         "activations": len(ACTIVATIONS),
     }
 
 
 def show_config(file=None) -> dict:
-    """Print (and return) the version, the CPU build in use, threads and OpenMP."""
+    """Print (and return) the version, the CPU build in use and the threads."""
     info = config()
     width = max(map(len, info))
     for key, value in info.items():

@@ -1,17 +1,24 @@
-"""How many threads the kernels use.
+"""How many threads the kernels use, and when.
 
-The count is a C int in the kernel module, passed as ``num_threads`` to every
-OpenMP loop (``omp_set_num_threads`` would affect only the calling thread),
-and capped at call time by OpenMP's own limit, so threadpoolctl's
-``threadpool_limits(1, user_api="openmp")`` is honoured.  Arrays smaller than
-a tuned size run on one thread whatever the setting.
+fastact has its own thread pool (``fastact._kernels._fastact_pool``, shared by
+every CPU build): its workers sleep between calls instead of spinning, so
+they never take a core from BLAS or another process, and a call only goes
+parallel when its array is large enough to pay for waking them
+(docs/threads.md has the design and the measurements).
+
+The count, in order of precedence: ``set_num_threads`` / ``threads()``;
+threadpoolctl's ``threadpool_limits`` (fastact registers itself with it,
+``user_api="fastact"``); ``FASTACT_NUM_THREADS``; ``OMP_NUM_THREADS`` (which
+joblib/loky and dask set in their workers to avoid oversubscription); else
+the CPUs this process may run on.  It never exceeds those CPUs.
 """
 from __future__ import annotations
 
 import os
+import warnings
 from contextlib import contextmanager
 
-from fastact import _dispatch
+from fastact._kernels import _fastact_pool as _pool
 
 
 def available_cpus() -> int:
@@ -31,13 +38,17 @@ def _check(n, name="n"):
 
 
 def set_num_threads(n: int) -> None:
-    """Use up to `n` threads for large arrays (default: the CPUs available)."""
-    _dispatch.active_module().set_num_threads(_check(n))
+    """Use up to `n` threads for large arrays (default: the CPUs available).
+
+    More threads than CPUs never help these kernels: the count in use is
+    capped at ``available_cpus()``, and ``get_num_threads()`` reports it.
+    """
+    _pool.set_num_threads(min(_check(n), available_cpus()))
 
 
 def get_num_threads() -> int:
-    """The thread count in force."""
-    return _dispatch.active_module().get_num_threads()
+    """The number of threads large calls will use."""
+    return _pool.get_num_threads()
 
 
 @contextmanager
@@ -55,15 +66,66 @@ def threads(n: int):
         set_num_threads(previous)
 
 
+def set_parallel_min(n: int) -> None:
+    """Calls on fewer than `n` elements (n / 8 for transcendental kernels)
+    run on the calling thread alone.  For tuning and tests."""
+    _pool.set_parallel_min(_check(n))
+
+
+def get_parallel_min(heavy: bool = False) -> int:
+    """The size from which calls use threads (heavy: transcendental kernels)."""
+    return _pool.get_parallel_min(heavy)
+
+
+def _env_count(name):
+    """A positive int from environment variable `name`, or None (with a
+    warning if it is set but not one: a variable must not break import)."""
+    env = os.environ.get(name, "").strip()
+    if not env:
+        return None
+    try:
+        n = int(env.split(",")[0])       # OMP_NUM_THREADS may be a list: "4,2"
+    except ValueError:
+        n = 0
+    if n < 1:
+        warnings.warn(f"fastact: {name}={env!r} is not a positive integer; ignored",
+                      RuntimeWarning, stacklevel=3)
+        return None
+    return n
+
+
 def initial_threads() -> int:
-    """FASTACT_NUM_THREADS if set, else the CPUs available."""
-    env = os.environ.get("FASTACT_NUM_THREADS", "").strip()
-    if env:
-        try:
-            n = int(env)
-        except ValueError:
-            raise ValueError(f"fastact: FASTACT_NUM_THREADS must be a positive integer, got {env!r}") from None
-        if n < 1:
-            raise ValueError(f"fastact: FASTACT_NUM_THREADS must be a positive integer, got {env!r}")
-        return n
+    """FASTACT_NUM_THREADS, else OMP_NUM_THREADS, else the CPUs available."""
+    for name in ("FASTACT_NUM_THREADS", "OMP_NUM_THREADS"):
+        n = _env_count(name)
+        if n is not None:
+            return n
     return available_cpus()
+
+
+def _register_with_threadpoolctl():
+    """Let threadpoolctl see and limit fastact's pool, as it does OpenMP and
+    BLAS (``threadpool_limits(1)`` then also holds fastact to one thread)."""
+    try:
+        import threadpoolctl
+    except ImportError:
+        return
+    if not hasattr(threadpoolctl, "register"):       # threadpoolctl < 3.3
+        return
+
+    class FastactController(threadpoolctl.LibController):
+        user_api = "fastact"
+        internal_api = "fastact"
+        filename_prefixes = ("_fastact_pool",)
+
+        def get_num_threads(self):
+            return get_num_threads()
+
+        def set_num_threads(self, num_threads):
+            set_num_threads(max(1, int(num_threads)))
+
+        def get_version(self):
+            from fastact._version import __version__
+            return __version__
+
+    threadpoolctl.register(FastactController)

@@ -1,3 +1,5 @@
+import contextlib
+
 import numpy as np
 import pytest
 
@@ -23,20 +25,32 @@ def build(request):
 @pytest.fixture(params=[1, "all"], ids=["1thread", "allthreads"])
 def nthreads(request):
     n = 1 if request.param == 1 else max(2, fa._threads.available_cpus())
-    with fa.threads(n), _small_parallel_threshold():
+    with threads_exactly(n), small_parallel_threshold():
         yield n
 
 
-class _small_parallel_threshold:
+@contextlib.contextmanager
+def threads_exactly(n):
+    """n threads in the pool even on a machine with fewer CPUs (fa.threads
+    caps the count at the CPUs available), so the threaded path is tested."""
+    pool = fa._threads._pool
+    old = pool.get_num_threads()
+    pool.set_num_threads(n)
+    try:
+        yield n
+    finally:
+        pool.set_num_threads(old)
+
+
+@contextlib.contextmanager
+def small_parallel_threshold():
     """Let even small test arrays take the threaded path."""
-
-    def __enter__(self):
-        mod = _dispatch.active_module()
-        self.old = mod.get_parallel_min()
-        mod.set_parallel_min(64)
-
-    def __exit__(self, *exc):
-        _dispatch.active_module().set_parallel_min(self.old)
+    old = fa._threads.get_parallel_min()
+    fa._threads.set_parallel_min(64)
+    try:
+        yield
+    finally:
+        fa._threads.set_parallel_min(old)
 
 
 def default_params(rec):

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 import fastact as fa
+from conftest import small_parallel_threshold, threads_exactly
 from reference import ulp_errors
 
 SHAPES = [((7,), -1), ((5, 33), -1), ((5, 33), 0), ((4, 3, 70), 1), ((2, 3, 4), 0), ((3, 200), 1),
@@ -204,15 +205,9 @@ def test_glu_maxout_threads_agree(build, axis):
     x = np.random.default_rng(12).standard_normal((40, 30, 24))
     with fa.threads(1):
         one = [fa.glu(x, axis=axis), fa.maxout(x, 2, axis=axis), fa.glu_backward(fa.glu(x, axis=axis), x, axis=axis)]
-    with fa.threads(max(2, fa._threads.available_cpus())):
-        mod = fa._dispatch.active_module()
-        old = mod.get_parallel_min()
-        mod.set_parallel_min(64)
-        try:
-            many = [fa.glu(x, axis=axis), fa.maxout(x, 2, axis=axis),
-                    fa.glu_backward(fa.glu(x, axis=axis), x, axis=axis)]
-        finally:
-            mod.set_parallel_min(old)
+    with threads_exactly(max(2, fa._threads.available_cpus())), small_parallel_threshold():
+        many = [fa.glu(x, axis=axis), fa.maxout(x, 2, axis=axis),
+                fa.glu_backward(fa.glu(x, axis=axis), x, axis=axis)]
     for a, b in zip(one, many):
         np.testing.assert_array_equal(a, b)
 

@@ -134,7 +134,33 @@ def test_bad_dtype_axis_x(name, what, make):
         _raises(TypeError, name + "_backward", "x", bwd, np.ones(4), make())
 
 
-@pytest.mark.parametrize("name", NAMES + AXIS_X)
+ELEMENTWISE_NAMES = [a.name for a in RECORDS if a.kind == "elementwise"]
+ALONG_AXIS = [n for n in NAMES + AXIS_X if n not in ELEMENTWISE_NAMES]
+
+
+@pytest.mark.parametrize("name", ELEMENTWISE_NAMES)
+def test_masked_array_kept(name):
+    """Elementwise functions go through fastact.ufuncs for masked arrays, as
+    np.exp does: the result is masked where the input is, the data as for
+    the plain array."""
+    rec = fa.activations()[name]
+    bwd, aname = _bwd_call(rec)
+    data = np.array([1.0, -1.0, 2.0, 0.5])
+    m = np.ma.masked_array(data, mask=[0, 1, 0, 0])
+    r = _fwd(name)(m)
+    assert isinstance(r, np.ma.MaskedArray)
+    np.testing.assert_array_equal(r.mask, m.mask)
+    np.testing.assert_array_equal(r.data[~m.mask], _fwd(name)(data)[~m.mask])
+    g = bwd(m, data) if aname == "x" else bwd(m, y=data)
+    assert isinstance(g, np.ma.MaskedArray) and g.mask[1]
+    np.testing.assert_array_equal(g.data[~m.mask], bwd(data, data)[~m.mask] if aname == "x"
+                                  else bwd(data, y=data)[~m.mask])
+    out = np.ma.masked_array(np.zeros(4))
+    assert _fwd(name)(data, out=out) is out
+    np.testing.assert_array_equal(out.data, _fwd(name)(data))
+
+
+@pytest.mark.parametrize("name", ALONG_AXIS)
 def test_masked_array_refused(name):
     rec = fa.activations()[name]
     bwd, aname = _bwd_call(rec)
@@ -160,17 +186,19 @@ class Tagged(np.ndarray):
 @pytest.mark.parametrize("name", NAMES)
 def test_subclasses_work_as_ndarray(name):
     """ndarray subclasses (np.matrix, a custom one) are computed as their base
-    ndarray; the result is a plain ndarray (as np.asarray gives)."""
+    ndarray.  Elementwise functions return the subclass, as NumPy's ufuncs do
+    (they go through fastact.ufuncs); the axis functions a plain ndarray."""
     rec = fa.activations()[name]
     bwd, _ = _bwd_call(rec)
     base = np.linspace(-3, 3, 12).reshape(3, 4)
     ref = _fwd(name)(base)
     for sub in (np.matrix(base), base.view(Tagged), np.asfortranarray(base).view(Tagged)[:, ::2]):
+        kept = type(sub) if rec.kind == "elementwise" else np.ndarray
         r = _fwd(name)(sub)
-        assert type(r) is np.ndarray
-        np.testing.assert_array_equal(r, _fwd(name)(np.asarray(sub)))
+        assert type(r) is kept
+        np.testing.assert_array_equal(np.asarray(r), _fwd(name)(np.asarray(sub)))
         gb = bwd(sub, np.asarray(ref if "y" == _bwd_call(rec)[1] else base)[:, : sub.shape[1]])
-        assert type(gb) is np.ndarray
+        assert type(gb) is kept
     # a subclass out: written in place and returned as is
     out = np.empty_like(base).view(Tagged)
     assert _fwd(name)(base, out=out) is out
@@ -268,10 +296,19 @@ def test_bad_params(name, param):
         for v in (float("nan"), float("inf"), -float("inf"), np.float64("nan"), np.float32("inf"), 2**2000, -2**2000):
             msg = _raises(ValueError, fname, param.name, fn, *args, **{param.name: v})
             assert "finite" in msg
-        for v in (True, False, np.bool_(True), None, "0.5", b"0.5", [0.5], (0.5,), np.array(0.5),
-                  np.array([0.5]), 1 + 0j, decimal.Decimal("0.5"), object()):
+        for v in (True, False, np.bool_(True), None, "0.5", b"0.5", np.array(["0.5"]),
+                  np.array([True]), 1 + 0j, np.array([1 + 0j]), decimal.Decimal("0.5"), object()):
             msg = _raises(TypeError, fname, param.name, fn, *args, **{param.name: v})
             assert "real number" in msg
+        # arrays of values broadcast against x (through fastact.ufuncs): the
+        # same numbers as the scalar, and checked entry by entry
+        ok = {p.name: p.example if p.required else p.default for p in rec.params}[param.name]
+        for v in ([ok], (ok,), np.array(ok), np.array([ok]), np.full((1, 8), ok)):
+            got = fn(*args, **{param.name: v})
+            np.testing.assert_array_equal(got, np.broadcast_to(fn(*args, **{param.name: ok}),
+                                                               np.shape(got)))
+        msg = _raises(ValueError, fname, param.name, fn, *args, **{param.name: [ok, float("nan")]})
+        assert "finite" in msg
         if param.low != -np.inf:
             _raises(ValueError, fname, param.name, fn, *args, **{param.name: param.low - 1.0})
         if param.high != np.inf:

@@ -12,22 +12,19 @@ import numpy as np
 import pytest
 
 import fastact as fa
-from fastact import _dispatch
 
-from conftest import BUILDS
+from conftest import small_parallel_threshold, threads_exactly
 
 SLOW = os.environ.get("FASTACT_SLOW_TESTS", "").strip() in ("1", "true", "yes")
 
 
-@pytest.mark.parametrize("level", BUILDS)
 @pytest.mark.parametrize("n", [1, 63, 64, 65, 2**16 + 1, 2**31 - 1, 2**31, 2**31 + 64, 2**32 + 7,
                                2**40 + 3, 2**61 - 1])   # 2**61: NumPy caps nbytes below 2**63
 @pytest.mark.parametrize("nthreads", [1, 2, 3, 7, 64, 1000])
-def test_chunk_plan(level, n, nthreads):
-    mod = _dispatch.load(level)
-    chunk, count = mod._chunk_plan(n, nthreads)
+def test_chunk_plan(n, nthreads):
+    chunk, count = fa._threads._pool.chunk_plan(n, nthreads)
     assert chunk > 0 and chunk % 64 == 0
-    assert 1 <= count <= nthreads
+    assert 1 <= count <= 4 * nthreads          # about 4 items per thread
     # chunks [i*chunk, min(n, (i+1)*chunk)) cover [0, n) exactly, none empty
     assert (count - 1) * chunk < n <= count * chunk
 
@@ -44,7 +41,7 @@ def test_threaded_sizes_around_chunks(name):
         x = (rng.standard_normal(n) * 4).astype(np.float32)
         with fa.threads(1):
             one = f(x)
-        with fa.threads(2):
+        with threads_exactly(2), small_parallel_threshold():
             two = f(x)
             inplace = x.copy()
             f(inplace, out=inplace)

@@ -33,7 +33,7 @@ import fastact as fa
 from fastact import _dispatch
 from fastact._baseline import NUMPY
 
-from conftest import BUILDS, _small_parallel_threshold
+from conftest import BUILDS, small_parallel_threshold, threads_exactly
 
 KINDS = ("elementwise", "softmax", "axis_x")
 RECORDS = [a for a in fa.activations().values()]
@@ -304,7 +304,7 @@ def test_property(rec, direction, data):
     nthreads = draw(st.sampled_from([1, 2]))
 
     snapshot = [(v, v.copy()) for v in inputs]
-    with _dispatch.use(build), fa.threads(nthreads), _small_parallel_threshold(), \
+    with _dispatch.use(build), threads_exactly(nthreads), small_parallel_threshold(), \
             np.errstate(all="ignore"):
         ref = _call(rec, direction, [np.ascontiguousarray(v).reshape(v.shape) for v in inputs], kw, None)
         if out_mode == "none":

@@ -21,6 +21,8 @@ import pytest
 import fastact as fa
 from fastact import _dispatch
 
+from conftest import small_parallel_threshold, threads_exactly
+
 # Kinds covered: output of x's shape ("elementwise", "softmax") and "axis_x"
 # (glu, maxout: the output, and so grad, is shorter along the axis; the
 # inputs here are 1-d of even length).  "prelu" and "rrelu" take a weight /
@@ -80,7 +82,8 @@ def _gil_inputs():
 @pytest.mark.parametrize("kernel_threads", [1, 2])
 def test_many_python_threads(kernel_threads):
     """16 Python threads x every call x 3 sizes (GIL held / released /
-    OpenMP-threaded), shared read-only inputs, private outputs."""
+    pool-threaded), shared read-only inputs, private outputs: the threads
+    contend for fastact's pool (the losers run their calls alone)."""
     sizes = [(1000, np.float32), (50_000, np.float64), (300_000, np.float32)]
     shared = [_inputs(n, dt, i) for i, (n, dt) in enumerate(sizes)]
     with fa.threads(1):
@@ -105,7 +108,7 @@ def test_many_python_threads(kernel_threads):
         except Exception as e:       # pragma: no cover - reported below
             errors.append(repr(e))
 
-    with fa.threads(kernel_threads):
+    with threads_exactly(kernel_threads), small_parallel_threshold():
         ts = [threading.Thread(target=worker, args=(i,)) for i in range(nthreads)]
         for t in ts:
             t.start()

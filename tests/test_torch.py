@@ -5,11 +5,13 @@ Known, documented differences are excluded: at x = nan fastact's backward is
 nan (PyTorch returns g, 0 or slope*g), and the backward of sigmoid/tanh is
 compared from y, which is what PyTorch's autograd uses.
 """
+import mpmath as mp
 import numpy as np
 import pytest
 
 import fastact as fa
 from conftest import default_params
+from reference import REF, ulp_errors
 
 torch = pytest.importorskip("torch")
 F = torch.nn.functional
@@ -70,9 +72,20 @@ def test_against_torch(name, dtype):
         keep = ~TORCH_DIFFERS[name](x, dtype)
         x, y, ty, tg = x[keep], y[keep], ty[keep], tg[keep]
         k = int(keep[:len(kinks)].sum())
-    assert _ulps(y, ty, dtype).max() <= ULP
+    # Within the budget of PyTorch; where PyTorch's own kernel is further off
+    # (its AVX2 erf in gelu float32 is up to ~7 ULP on [-1, 0]), fastact must be
+    # within the budget of the exact value instead.
+    far = _ulps(y, ty, dtype) > ULP
+    if far.any():
+        exact = [REF[name]["f"](mp.mpf(float(v)), p) for v in x[far]]
+        assert ulp_errors(y[far], exact, dtype).max() <= ULP, (x[far][:5], y[far][:5], ty[far][:5])
     np.testing.assert_array_equal(y[:k], ty[:k])
-    np.testing.assert_array_equal(np.signbit(y[:k]), np.signbit(ty[:k]))
+    sign_differs = np.signbit(y[:k]) != np.signbit(ty[:k])
+    if sign_differs.any():
+        # PyTorch's vectorized float32 gelu gives +0 at -0 on AVX2, its scalar
+        # path -0: where they disagree, fastact must match PyTorch's element alone.
+        alone = np.array([TORCH[name](torch.tensor([v]), p).item() for v in x[:k][sign_differs]], dtype)
+        np.testing.assert_array_equal(np.signbit(y[:k][sign_differs]), np.signbit(alone))
     # gradient: PyTorch's autograd uses the output where it can
     if "y" in rec.backward_from:
         gx = getattr(fa, name + "_backward")(np.ones_like(x), y=y, **p)

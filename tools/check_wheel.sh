@@ -4,11 +4,11 @@
 #   1. export the committed tree (git archive HEAD): no build artefacts, no
 #      in-place .so files, no generated _loops.pxi;
 #   2. python -m build: the sdist, then the wheel built FROM the sdist;
-#   3. auditwheel repair to manylinux_2_* (any glibc level this host allows),
-#      and check that libgomp was vendored into fastact.libs/;
+#   3. auditwheel repair to manylinux_2_* (any glibc level this host allows);
+#      the wheel vendors no OpenMP runtime (fastact has its own thread pool);
 #   4. a fresh venv with only the repaired wheel: import it from site-packages,
-#      show_config() must report OpenMP, then the test suite from a temp dir
-#      holding only a copy of tests/ and pyproject.toml;
+#      threadpoolctl must see fastact's pool, then the test suite from a temp
+#      dir holding only a copy of tests/ and pyproject.toml;
 #   5. a second fresh venv: plain `pip install fastact-*.tar.gz`, then import.
 # Linux only (auditwheel).  PYTHON picks the interpreter (default python3).
 set -euo pipefail
@@ -29,10 +29,8 @@ pipq() { "$@" 2>&1 | { grep -v "^WARNING: Location 'file:" || true; }; return "$
 
 [[ "$(uname -s)" == Linux ]] || die "auditwheel needs Linux"
 export PIP_NO_INPUT=1 PYTHONDONTWRITEBYTECODE=1
-# Never let the caller's build switches leak in: this is the default user build,
-# and on Linux it must have OpenMP.
-unset FASTACT_NO_OPENMP FASTACT_DEBUG_BUILD FASTACT_ISA || true
-export FASTACT_REQUIRE_OPENMP=1
+# Never let the caller's build switches leak in: this is the default user build.
+unset FASTACT_DEBUG_BUILD FASTACT_ISA || true
 
 mkdir -p "$T/src"
 if git -C "$REPO" rev-parse --verify -q HEAD > /dev/null 2>&1; then
@@ -55,7 +53,6 @@ step "python -m build (sdist, then the wheel from the sdist)"
 python -m build --outdir "$T/dist" "$T/src" > "$T/build.log" 2>&1 \
     || { tail -n 60 "$T/build.log"; die "python -m build failed"; }
 grep -E "Successfully built" "$T/build.log" || true
-grep -q "OpenMP not available" "$T/build.log" && die "the wheel was built without OpenMP"
 shopt -s nullglob
 SDISTS=("$T"/dist/fastact-*.tar.gz)
 WHEELS=("$T"/dist/fastact-*.whl)
@@ -87,17 +84,18 @@ RNAME="$(basename "$RWHEEL")"
 [[ "$RNAME" =~ -manylinux_2_[0-9]+_(x86_64|aarch64)(\.manylinux[_0-9a-z]+)*\.whl$ ]] \
     || die "repaired wheel is not manylinux_2_*: $RNAME"
 echo "repaired wheel: $RNAME"
-LIBGOMP="$("$T/tools/bin/python" - "$RWHEEL" <<'EOF'
+MODULES="$("$T/tools/bin/python" - "$RWHEEL" <<'EOF'
 import sys, zipfile
 names = zipfile.ZipFile(sys.argv[1]).namelist()
-gomp = [n for n in names if n.startswith("fastact.libs/") and "libgomp" in n]
+libs = [n for n in names if n.startswith("fastact.libs/")]
 mods = sorted(n.rsplit("/", 1)[1].split(".")[0] for n in names
               if n.startswith("fastact/_kernels/") and n.endswith(".so"))
-print(" ".join(gomp) if gomp else "MISSING", "| modules:", ",".join(mods))
+print("modules:", ",".join(mods), "| vendored:", " ".join(libs) or "nothing")
 EOF
 )"
-echo "vendored: $LIBGOMP"
-[[ "$LIBGOMP" == fastact.libs/libgomp* ]] || die "libgomp was not vendored into fastact.libs/"
+echo "$MODULES"
+[[ "$MODULES" == *_fastact_pool* ]] || die "the wheel lacks the thread pool module"
+[[ "$MODULES" == *libgomp* ]] && die "the wheel vendors libgomp: an OpenMP flag came back"
 
 step "fresh venv: install the repaired wheel + test requirements"
 "$PY" -m venv "$T/vw"
@@ -108,13 +106,12 @@ cp -r "$T/src/tests" "$T/src/pyproject.toml" "$T/run/"
 cd "$T/run"                                 # no fastact/ here: only the installed one can import
 "$T/vw/bin/python" -c "import fastact, sys; fastact.show_config(); assert 'site-packages' in fastact.__file__" \
     | tee "$T/config.txt"
-grep -Eq '^openmp +: True' "$T/config.txt" || die "installed wheel reports no OpenMP"
 "$T/vw/bin/python" - <<'EOF'
 from threadpoolctl import threadpool_info
-import fastact  # noqa: F401  (loads the vendored libgomp)
-libs = [i["filepath"] for i in threadpool_info() if i.get("user_api") == "openmp"]
-print("threadpoolctl openmp:", libs)
-assert any("fastact.libs" in p for p in libs), libs
+import fastact  # noqa: F401  (registers its pool with threadpoolctl)
+pools = [(i["filepath"], i["num_threads"]) for i in threadpool_info() if i.get("user_api") == "fastact"]
+print("threadpoolctl fastact:", pools)
+assert len(pools) == 1 and "site-packages" in pools[0][0], pools
 EOF
 
 step "test suite against the installed wheel (from $T/run)"
@@ -130,8 +127,8 @@ step "fresh venv: pip install $(basename "$SDIST")"
 "$PY" -m venv "$T/vs"
 pipq "$T/vs/bin/python" -m pip install "${PIP_FLAGS[@]}" "$SDIST"
 cd "$T/run"
-SDIST_CFG="$("$T/vs/bin/python" -c "import io, fastact; c = fastact.show_config(file=io.StringIO()); assert 'site-packages' in fastact.__file__; print(c['fastact'], 'openmp', c['openmp'], 'builds', ','.join(c['builds present']))")"
+SDIST_CFG="$("$T/vs/bin/python" -c "import io, fastact; c = fastact.show_config(file=io.StringIO()); assert 'site-packages' in fastact.__file__; print(c['fastact'], 'threads', c['threads'], 'builds', ','.join(c['builds present']))")"
 echo "sdist install: $SDIST_CFG"
 
 printf '\ncheck_wheel: OK in %ds | %s | %s | tests: %s | sdist pip install: fastact %s\n' \
-    "$((SECONDS - START))" "$RNAME" "${LIBGOMP%% |*}" "${TESTS:-?}" "$SDIST_CFG"
+    "$((SECONDS - START))" "$RNAME" "${MODULES%% |*}" "${TESTS:-?}" "$SDIST_CFG"

@@ -1,14 +1,23 @@
 """Where do two threads start to beat one?  The data behind the threading
-thresholds in fastact/_kernels/_driver.pxi (_parallel_min for cheap kernels,
-_parallel_min / HEAVY_FACTOR for transcendental ones).
+thresholds in fastact/_kernels/_fastact_pool.pyx (_parallel_min for cheap
+kernels, _parallel_min / HEAVY_FACTOR for transcendental ones).
 
-For a few cheap and a few transcendental kernels and sizes from 1K to 256K
+For a few cheap and a few transcendental kernels and sizes from 4K to 1M
 elements, times a call into out= on one thread and on all threads (with the
-threshold forced to 1, so the team always starts), interleaved, minimum of
-many rounds, and prints the ratio one / all.  The crossover is the smallest
-size from which the ratio stays above 1.1.
+threshold forced to 1, so the workers are always woken), interleaved,
+minimum of many rounds, and prints the ratio one / all.  Two settings:
 
-    python tools/tune_threads.py [--dtype float32] [--rounds 41]
+* alone: the kernel called in a loop, nothing else running;
+* after-blas: each call follows a matrix multiply (z = a @ w with BLAS at
+  its default threads, as in a network), which is how users call fastact:
+  the ratio is (matmul + kernel on 1 thread) / (matmul + kernel on all), so
+  it also counts what the kernel's threads cost the next matmul.
+
+A threshold is right where the after-blas ratio stays at or above 1 from
+there on (threads never make the program slower) and the alone ratio is
+above 1.1 (they pay for themselves).
+
+    python tools/tune_threads.py [--dtype float32] [--rounds 21]
 """
 import argparse
 import time
@@ -16,10 +25,10 @@ import time
 import numpy as np
 
 import fastact as fa
-from fastact import _dispatch
+from fastact import _threads
 
 CHEAP = ("relu", "hardtanh", "leaky_relu")
-HEAVY = ("sigmoid", "silu", "gelu")
+HEAVY = ("sigmoid", "tanh", "silu", "gelu")
 
 
 def best(fn, rounds, number):
@@ -32,42 +41,62 @@ def best(fn, rounds, number):
     return min(ts)
 
 
+def ratio(fn, rounds, number, all_threads):
+    one = many = float("inf")
+    for _ in range(3):                  # alternate, so drift hits both alike
+        with fa.threads(1):
+            one = min(one, best(fn, max(1, rounds // 3), number))
+        with fa.threads(all_threads):
+            many = min(many, best(fn, max(1, rounds // 3), number))
+    return one / many
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--dtype", default="float32", choices=("float32", "float64"))
-    ap.add_argument("--rounds", type=int, default=41)
+    ap.add_argument("--rounds", type=int, default=21)
+    ap.add_argument("--linger", type=float, default=None,
+                    help="microseconds a worker polls for the next job (default: the pool's)")
+    ap.add_argument("--settings", default="alone,after-blas")
     args = ap.parse_args()
-    mod = _dispatch.active_module()
-    old = mod.get_parallel_min()
+    if args.linger is not None:
+        _threads._pool.set_linger(args.linger)
+    old = _threads.get_parallel_min()
     all_threads = fa.get_num_threads()
     if all_threads < 2:
         raise SystemExit("tune_threads: only one thread available")
-    sizes = [1 << k for k in range(10, 19)]
-    print(f"build {_dispatch.active_level()}, {all_threads} threads, {args.dtype}; "
-          f"ratio = time on 1 thread / time on {all_threads} threads")
-    print("kernel      " + "".join(f"{s:>8}" for s in sizes))
+    sizes = [1 << k for k in range(12, 21)]
+    width = 256
+    print(f"{all_threads} threads, linger {_threads._pool.get_linger():g} us, {args.dtype}; ratio = time on 1 thread / time on "
+          f"{all_threads} threads (> 1: threads win)")
     try:
-        mod.set_parallel_min(1)
-        for name in CHEAP + HEAVY:
-            row = []
-            for n in sizes:
-                x = np.random.default_rng(0).standard_normal(n).astype(args.dtype)
-                out = np.empty_like(x)
+        _threads.set_parallel_min(1)
+        for setting in args.settings.split(","):
+            print(f"\n{setting}\nkernel      " + "".join(f"{s:>8}" for s in sizes))
+            for name in CHEAP + HEAVY:
                 f = getattr(fa, name)
-                number = max(1, 200_000 // n)
-                one = many = float("inf")
-                for _ in range(3):          # alternate, so drift hits both alike
-                    with fa.threads(1):
-                        one = min(one, best(lambda: f(x, out=out), args.rounds // 3, number))
-                    with fa.threads(all_threads):
-                        many = min(many, best(lambda: f(x, out=out), args.rounds // 3, number))
-                row.append(one / many)
-            tag = "heavy" if name in HEAVY else "cheap"
-            print(f"{name:<10}{tag[0]} " + "".join(f"{r:8.2f}" for r in row))
+                row = []
+                for n in sizes:
+                    rng = np.random.default_rng(0)
+                    a = rng.standard_normal((n // width, width)).astype(args.dtype)
+                    w = (rng.standard_normal((width, width)) / 16).astype(args.dtype)
+                    z = a @ w
+                    if setting == "alone":
+                        def call():
+                            f(z, out=z)
+                        number = max(1, 400_000 // n)
+                    else:
+                        def call():
+                            np.matmul(a, w, out=z)
+                            f(z, out=z)
+                        number = max(1, 50_000 // n)
+                    row.append(ratio(call, args.rounds, number, all_threads))
+                tag = "heavy" if name in HEAVY else "cheap"
+                print(f"{name:<10}{tag[0]} " + "".join(f"{r:8.2f}" for r in row), flush=True)
     finally:
-        mod.set_parallel_min(old)
-    print(f"now: cheap kernels from {mod.get_parallel_min()}, heavy from "
-          f"{mod.get_parallel_min(True)} elements")
+        _threads.set_parallel_min(old)
+    print(f"\nnow: cheap kernels from {_threads.get_parallel_min()}, heavy from "
+          f"{_threads.get_parallel_min(True)} elements")
 
 
 if __name__ == "__main__":

@@ -623,30 +623,53 @@ cdef inline void _axis_item(int op, const floating* a, const floating* b, floati
             _log_softmax_bwd_cols(a + base, b + base, out + base, k, inner, c0, nc)
 
 
-cdef void _axis_run(int op, const floating* a, const floating* b, floating* out,
-                    Py_ssize_t outer, Py_ssize_t k, Py_ssize_t inner, Py_ssize_t p,
-                    const floating* w, double* aux) noexcept nogil:
-    cdef Py_ssize_t items = outer * ((inner + COLS - 1) // COLS)
-    cdef int nt = _threads_for(outer * k * inner, AXIS_HEAVY[op])
+cdef struct AxisJob:
+    int op, typenum
+    const void* a
+    const void* b
+    void* out
+    const void* w
+    double* aux
+    Py_ssize_t k, inner, p, items, per     # items, and items per pool item
+
+
+cdef void _axis_items(const AxisJob* j, Py_ssize_t lo, Py_ssize_t hi) noexcept nogil:
     cdef Py_ssize_t i
-    if op >= 6:                         # glu, maxout: one outer slice per item
-        items = outer
-    if nt > items:
-        nt = <int>items if items > 1 else 1
-    if op >= 6:
-        if nt <= 1:
-            for i in range(items):
-                _shaped_item(op, a, b, out, k, inner, p, i, w, aux)
+    for i in range(lo, hi):
+        if j.typenum == cnp.NPY_FLOAT:
+            if j.op >= 6:
+                _shaped_item(j.op, <const float*>j.a, <const float*>j.b, <float*>j.out, j.k,
+                             j.inner, j.p, i, <const float*>j.w, j.aux)
+            else:
+                _axis_item(j.op, <const float*>j.a, <const float*>j.b, <float*>j.out, j.k,
+                           j.inner, i)
         else:
-            for i in prange(items, num_threads=nt, schedule="static"):
-                _shaped_item(op, a, b, out, k, inner, p, i, w, aux)
-        return
+            if j.op >= 6:
+                _shaped_item(j.op, <const double*>j.a, <const double*>j.b, <double*>j.out, j.k,
+                             j.inner, j.p, i, <const double*>j.w, j.aux)
+            else:
+                _axis_item(j.op, <const double*>j.a, <const double*>j.b, <double*>j.out, j.k,
+                           j.inner, i)
+
+
+cdef void _axis_pool_item(void* ctx, Py_ssize_t c) noexcept nogil:
+    cdef const AxisJob* j = <const AxisJob*>ctx
+    cdef Py_ssize_t lo = c * j.per
+    _axis_items(j, lo, lo + j.per if lo + j.per < j.items else j.items)
+
+
+cdef void _axis_run(AxisJob* j, Py_ssize_t outer) noexcept nogil:
+    """Ops 0-5 take an item per row or block of columns, the others (glu,
+    maxout, prelu) an item per outer slice; threads share the items."""
+    j.items = outer if j.op >= 6 else outer * ((j.inner + COLS - 1) // COLS)
+    cdef int nt = threads_for(outer * j.k * j.inner, AXIS_HEAVY[j.op])
+    if nt > j.items:
+        nt = <int>j.items
     if nt <= 1:
-        for i in range(items):
-            _axis_item(op, a, b, out, k, inner, i)
-    else:
-        for i in prange(items, num_threads=nt, schedule="static"):
-            _axis_item(op, a, b, out, k, inner, i)
+        _axis_items(j, 0, j.items)
+        return
+    j.per = chunk_for(j.items, nt, 1)
+    run(_axis_pool_item, j, (j.items + j.per - 1) // j.per, nt)
 
 
 AXIS_OPS = {"softmax": 0, "softmax_backward": 1, "log_softmax": 2, "log_softmax_backward": 3,
@@ -695,17 +718,13 @@ def axis_apply(int op, a, b, out, Py_ssize_t outer, Py_ssize_t k, Py_ssize_t inn
                 or not cnp.PyArray_IS_C_CONTIGUOUS(<cnp.ndarray>aux):
             raise ValueError("axis_apply: prelu_backward needs aux, float64 of outer * k")
         auxp = <double*>cnp.PyArray_DATA(<cnp.ndarray>aux)
-    cdef int typenum = cnp.PyArray_TYPE(aa)
-    if typenum == cnp.NPY_FLOAT:
-        with nogil:
-            _axis_run(op, <const float*>cnp.PyArray_DATA(aa), <const float*>cnp.PyArray_DATA(ba),
-                      <float*>cnp.PyArray_DATA(oa), outer, k, inner, p,
-                      <const float*>cnp.PyArray_DATA(wa), auxp)
-    else:
-        with nogil:
-            _axis_run(op, <const double*>cnp.PyArray_DATA(aa), <const double*>cnp.PyArray_DATA(ba),
-                      <double*>cnp.PyArray_DATA(oa), outer, k, inner, p,
-                      <const double*>cnp.PyArray_DATA(wa), auxp)
+    cdef AxisJob j
+    j.op = op; j.typenum = cnp.PyArray_TYPE(aa)
+    j.a = cnp.PyArray_DATA(aa); j.b = cnp.PyArray_DATA(ba); j.out = cnp.PyArray_DATA(oa)
+    j.w = cnp.PyArray_DATA(wa); j.aux = auxp
+    j.k = k; j.inner = inner; j.p = p
+    with nogil:
+        _axis_run(&j, outer)
     return out
 
 

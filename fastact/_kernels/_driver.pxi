@@ -9,7 +9,7 @@
 
 cimport cython
 cimport numpy as cnp
-from cython.parallel cimport prange
+from fastact._kernels._fastact_pool cimport threads_for, chunk_for, run
 from libc.float cimport FLT_MAX
 from libc.math cimport fabs
 
@@ -44,75 +44,10 @@ cdef extern from *:
     #ifndef FA_DEBUG_BUILD
     #define FA_DEBUG_BUILD 0
     #endif
-    #ifdef _OPENMP
-    #include <omp.h>
-    #define FA_HAVE_OPENMP 1
-    static int fa_omp_max_threads(void) { return omp_get_max_threads(); }
-    #else
-    #define FA_HAVE_OPENMP 0
-    static int fa_omp_max_threads(void) { return 1; }
-    #endif
     """
-    int FA_HAVE_OPENMP
     int FA_DEBUG_BUILD
-    int fa_omp_max_threads() noexcept nogil
 
-HAVE_OPENMP = bool(FA_HAVE_OPENMP)
 DEBUG_BUILD = bool(FA_DEBUG_BUILD)       # FASTACT_DEBUG_BUILD=1: -O0, bounds checks
-
-# Threads: a C int passed as num_threads= to every prange (omp_set_num_threads
-# would only affect the calling thread).  Capped at call time by
-# omp_get_max_threads(), so threadpoolctl's OpenMP limit is honoured.
-cdef int _num_threads = 1
-# Below this many elements a call runs on one thread (starting OpenMP's team
-# costs a few microseconds); HEAVY kernels from _parallel_min / HEAVY_FACTOR.
-# tools/tune_threads.py measures where two threads start to win: on the
-# 2-core Zen 4 VM, quiet, 1.1x at 32K elements for relu, at 8K for sigmoid and
-# silu, 4K for gelu (float32; float64 a little earlier).  On a loaded machine
-# the crossovers double or more.
-cdef Py_ssize_t _parallel_min = 1 << 15
-DEF HEAVY_FACTOR = 4
-# Work is split into chunks of this many elements, a multiple of any vector width.
-DEF CHUNK_ALIGN = 64
-
-
-def set_num_threads(int n):
-    global _num_threads
-    _num_threads = n if n > 0 else 1
-
-
-def get_num_threads():
-    return _num_threads
-
-
-def set_parallel_min(Py_ssize_t n):
-    global _parallel_min
-    _parallel_min = n if n > 0 else 1
-
-
-def get_parallel_min(bint heavy=False):
-    """The size from which calls use threads (heavy: transcendental kernels)."""
-    return _min_for(heavy)
-
-
-cdef inline Py_ssize_t _min_for(bint heavy) noexcept nogil:
-    if heavy:
-        return _parallel_min // HEAVY_FACTOR if _parallel_min >= HEAVY_FACTOR else 1
-    return _parallel_min
-
-
-cdef inline int _threads_for(Py_ssize_t n, bint heavy=False) noexcept nogil:
-    cdef Py_ssize_t lim = _min_for(heavy)
-    if n < lim or _num_threads <= 1:
-        return 1
-    cdef int t = _num_threads
-    cdef int cap = fa_omp_max_threads()
-    if cap < t:
-        t = cap
-    cdef Py_ssize_t most = n // (lim // 2 if lim > 1 else 1)
-    if most < t:
-        t = <int>most if most > 1 else 1
-    return t
 
 
 cdef inline bint _params_fit(int typenum, double p0, double p1, double p2) noexcept:
@@ -121,18 +56,6 @@ cdef inline bint _params_fit(int typenum, double p0, double p1, double p2) noexc
     if typenum != cnp.NPY_FLOAT:
         return True
     return fabs(p0) <= FLT_MAX and fabs(p1) <= FLT_MAX and fabs(p2) <= FLT_MAX
-
-
-cdef inline Py_ssize_t _chunk(Py_ssize_t n, int nthreads) noexcept nogil:
-    cdef Py_ssize_t c = (n + nthreads - 1) // nthreads
-    return ((c + CHUNK_ALIGN - 1) // CHUNK_ALIGN) * CHUNK_ALIGN
-
-
-def _chunk_plan(Py_ssize_t n, int nthreads):
-    """(chunk, count): how _run_unary/_run_binary split n elements over
-    nthreads (exposed for tests of the index arithmetic at large n)."""
-    cdef Py_ssize_t c = _chunk(n, nthreads)
-    return c, (n + c - 1) // c
 
 
 cdef inline bint _layout_ok(cnp.ndarray a, bint* fortran) noexcept:
@@ -212,30 +135,51 @@ cdef inline void _binary_part(int kid, int form, int typenum, char* g, char* a, 
             BWD_F64[form][kid](<double*>(g + off), <double*>(a + off), <double*>(out + off), m, p)
 
 
+# A threaded call is a job of items, each a chunk of the arrays (fa_pool.h).
+cdef struct ElementwiseJob:
+    int kid, form, typenum
+    char* g                         # x for a forward
+    char* a                         # unused for a forward
+    char* out
+    Py_ssize_t n, chunk
+    const double* p
+
+
+cdef void _unary_item(void* ctx, Py_ssize_t i) noexcept nogil:
+    cdef ElementwiseJob* j = <ElementwiseJob*>ctx
+    cdef Py_ssize_t lo = i * j.chunk
+    _unary_part(j.kid, j.typenum, j.g, j.out, lo, j.n - lo if j.n - lo < j.chunk else j.chunk, j.p)
+
+
+cdef void _binary_item(void* ctx, Py_ssize_t i) noexcept nogil:
+    cdef ElementwiseJob* j = <ElementwiseJob*>ctx
+    cdef Py_ssize_t lo = i * j.chunk
+    _binary_part(j.kid, j.form, j.typenum, j.g, j.a, j.out, lo,
+                 j.n - lo if j.n - lo < j.chunk else j.chunk, j.p)
+
+
 cdef void _run_unary(int kid, int typenum, char* x, char* out, Py_ssize_t n,
                      const double* p) noexcept nogil:
-    cdef int nt = _threads_for(n, HEAVY[0][kid])
-    cdef Py_ssize_t c, i, lo
+    cdef int nt = threads_for(n, HEAVY[0][kid])
+    cdef ElementwiseJob j
     if nt <= 1:
         _unary_part(kid, typenum, x, out, 0, n, p)
         return
-    c = _chunk(n, nt)
-    for i in prange((n + c - 1) // c, num_threads=nt, schedule="static"):
-        lo = i * c
-        _unary_part(kid, typenum, x, out, lo, n - lo if n - lo < c else c, p)
+    j.kid = kid; j.form = 0; j.typenum = typenum; j.g = x; j.a = NULL; j.out = out
+    j.n = n; j.chunk = chunk_for(n, nt, 64); j.p = p
+    run(_unary_item, &j, (n + j.chunk - 1) // j.chunk, nt)
 
 
 cdef void _run_binary(int kid, int form, int typenum, char* g, char* a, char* out,
                       Py_ssize_t n, const double* p) noexcept nogil:
-    cdef int nt = _threads_for(n, HEAVY[1 + form][kid])
-    cdef Py_ssize_t c, i, lo
+    cdef int nt = threads_for(n, HEAVY[1 + form][kid])
+    cdef ElementwiseJob j
     if nt <= 1:
         _binary_part(kid, form, typenum, g, a, out, 0, n, p)
         return
-    c = _chunk(n, nt)
-    for i in prange((n + c - 1) // c, num_threads=nt, schedule="static"):
-        lo = i * c
-        _binary_part(kid, form, typenum, g, a, out, lo, n - lo if n - lo < c else c, p)
+    j.kid = kid; j.form = form; j.typenum = typenum; j.g = g; j.a = a; j.out = out
+    j.n = n; j.chunk = chunk_for(n, nt, 64); j.p = p
+    run(_binary_item, &j, (n + j.chunk - 1) // j.chunk, nt)
 
 
 def unary(int kid, x, out, double p0=0.0, double p1=0.0, double p2=0.0):

@@ -1,0 +1,94 @@
+# cython: freethreading_compatible=True
+"""NumPy ufunc objects over fastact's kernels (fastact.ufuncs builds them).
+
+One module for every CPU build: each ufunc's loops are trampolines that call
+the active build's loop for its direction and dtype (set_active), so that
+fastact._dispatch can switch builds without making new ufunc objects (NumPy
+may keep what a ufunc's tables held when it was first called).
+"""
+cimport numpy as cnp
+from numpy cimport npy_intp
+
+cnp.import_array()
+cnp.import_ufunc()
+
+ctypedef void (*loop_t)(char**, const npy_intp*, const npy_intp*, void*) noexcept nogil
+
+DEF MAX_UFUNCS = 256
+DEF MAX_ARGS = 8
+
+cdef loop_t ACTIVE[4][2]             # [forward, from x, from y, along an axis][float32, float64]
+cdef cnp.PyUFuncGenericFunction FUNCS[MAX_UFUNCS][2]
+cdef void* DATA[MAX_UFUNCS][2]
+cdef char TYPES[MAX_UFUNCS][2 * MAX_ARGS]
+cdef int _made = 0
+_keep = []                           # names and docstrings NumPy points into
+
+
+cdef void _fwd_f32(char** a, const npy_intp* d, const npy_intp* s, void* data) noexcept nogil:
+    ACTIVE[0][0](a, d, s, data)
+
+cdef void _fwd_f64(char** a, const npy_intp* d, const npy_intp* s, void* data) noexcept nogil:
+    ACTIVE[0][1](a, d, s, data)
+
+cdef void _bwd_x_f32(char** a, const npy_intp* d, const npy_intp* s, void* data) noexcept nogil:
+    ACTIVE[1][0](a, d, s, data)
+
+cdef void _bwd_x_f64(char** a, const npy_intp* d, const npy_intp* s, void* data) noexcept nogil:
+    ACTIVE[1][1](a, d, s, data)
+
+cdef void _bwd_y_f32(char** a, const npy_intp* d, const npy_intp* s, void* data) noexcept nogil:
+    ACTIVE[2][0](a, d, s, data)
+
+cdef void _bwd_y_f64(char** a, const npy_intp* d, const npy_intp* s, void* data) noexcept nogil:
+    ACTIVE[2][1](a, d, s, data)
+
+
+cdef void _axis_f32(char** a, const npy_intp* d, const npy_intp* s, void* data) noexcept nogil:
+    ACTIVE[3][0](a, d, s, data)
+
+cdef void _axis_f64(char** a, const npy_intp* d, const npy_intp* s, void* data) noexcept nogil:
+    ACTIVE[3][1](a, d, s, data)
+
+
+cdef cnp.PyUFuncGenericFunction[4][2] _TRAMPOLINES = [
+    [<cnp.PyUFuncGenericFunction>_fwd_f32, <cnp.PyUFuncGenericFunction>_fwd_f64],
+    [<cnp.PyUFuncGenericFunction>_bwd_x_f32, <cnp.PyUFuncGenericFunction>_bwd_x_f64],
+    [<cnp.PyUFuncGenericFunction>_bwd_y_f32, <cnp.PyUFuncGenericFunction>_bwd_y_f64],
+    [<cnp.PyUFuncGenericFunction>_axis_f32, <cnp.PyUFuncGenericFunction>_axis_f64]]
+
+
+def set_active(loops):
+    """loops[direction][dtype]: addresses of a kernel module's loops (its
+    ufunc_loops() and gufunc_loops(), the axis loops as direction 3)."""
+    cdef int d, t
+    for d in range(4):
+        for t in range(2):
+            ACTIVE[d][t] = <loop_t><size_t>loops[d][t]
+
+
+def make(str name, int direction, int nin, int kid, str doc, str signature=None):
+    """A ufunc of nin inputs and one output, float32 and float64 loops, on
+    kernel `kid` in `direction` (0 forward, 1 backward from x, 2 from y), or a
+    generalized ufunc along an axis (direction 3, kid the axis op code,
+    signature such as "(n)->(n)")."""
+    global _made
+    if _made >= MAX_UFUNCS or nin + 1 > MAX_ARGS:
+        raise ValueError("fastact._ufuncs: too many ufuncs or arguments")
+    cdef int i = _made, t
+    for t in range(nin + 1):
+        TYPES[i][t] = cnp.NPY_FLOAT
+        TYPES[i][nin + 1 + t] = cnp.NPY_DOUBLE
+    for t in range(2):
+        FUNCS[i][t] = _TRAMPOLINES[direction][t]
+        DATA[i][t] = <void*><size_t>kid
+    bname, bdoc = name.encode(), doc.encode()
+    _keep.extend((bname, bdoc))
+    _made += 1
+    if signature is None:
+        return cnp.PyUFunc_FromFuncAndData(FUNCS[i], DATA[i], TYPES[i], 2, nin, 1, cnp.PyUFunc_None,
+                                           bname, bdoc, 0)
+    bsig = signature.encode()
+    _keep.append(bsig)
+    return cnp.PyUFunc_FromFuncAndDataAndSignature(FUNCS[i], DATA[i], TYPES[i], 2, nin, 1,
+                                                   cnp.PyUFunc_None, bname, bdoc, 0, bsig)
