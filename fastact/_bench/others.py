@@ -125,17 +125,18 @@ def _make(impl: str, text: str, arg: str, a, g):
     raise ValueError(impl)
 
 
-def callables(case, a, g, p) -> dict:
+def callables(case, a, g, p, impls=None) -> dict:
     """{impl: zero-argument callable} of the installed others that can run
     this case (elementwise rows only); each has been called once (compiled,
-    and checked to give x's shape)."""
+    and checked to give x's shape).  impls: only these (default: every
+    installed one)."""
     if case.rec.kind != "elementwise":
         return {}
     text = case.numpy_text
     if text is None:
         return {}
     out = {}
-    for impl in available():
+    for impl in available() if impls is None else [i for i in impls if i in available()]:
         try:
             src = _constants(text, p)
             fn = _make(impl, src, "y" if case.direction == "y" else "x", a, g)
