@@ -183,9 +183,6 @@ ref("relu6", lambda x, p: min(max(x, _zero), mp.mpf(6)), lambda x, p: mp.mpf(0 <
     [(-INF, 0.0, 0.0), (INF, 6.0, 0.0), (NAN, NAN, NAN), (-0.0, -0.0, 0.0), (0.0, 0.0, 0.0),
      (6.0, 6.0, 0.0), (3.0, 3.0, 1.0)],
     torch_kinks=[6.0, 3.0], piecewise_linear=True)
-ref("relu_squared", lambda x, p: x * x if x > 0 else _zero, lambda x, p: 2 * x if x > 0 else _zero, None,
-    [(-INF, 0.0, 0.0), (INF, INF, INF), (NAN, NAN, NAN), (-0.0, 0.0, 0.0), (0.0, 0.0, 0.0), (2.0, 4.0, 4.0)],
-    torch=lambda t, p: __import__("torch").relu(t) ** 2)
 ref("leaky_relu", lambda x, p: x if x > 0 else p["negative_slope"] * x,
     lambda x, p: _one if x > 0 else p["negative_slope"], None,
     [(-INF, -INF, 0.01), (INF, INF, 1.0), (NAN, NAN, NAN), (-0.0, -0.0, 0.01), (0.0, 0.0, 0.01)],

@@ -155,15 +155,6 @@ cdef inline floating hardshrink_bwd_x(floating g, floating x, floating lambd) no
     return g if abs_(x) > lambd else (<floating>0.0 if x == x else x)
 
 
-cdef inline floating relu_squared_fwd(floating x) noexcept nogil:
-    cdef floating r = x if x > 0 else (<floating>0.0 if x <= 0 else x)
-    return r * r
-
-cdef inline floating relu_squared_bwd_x(floating g, floating x) noexcept nogil:
-    cdef floating r = x if x > 0 else (<floating>0.0 if x <= 0 else x)
-    return g * (r + r)
-
-
 cdef inline floating threshold_fwd(floating x, floating threshold, floating value) noexcept nogil:
     return value if x <= threshold else x
 

@@ -37,16 +37,6 @@ RECORDS = (
         numpy_parity={'forward': 'np.clip'},
     ),
     Activation(
-        name="relu_squared", kind="elementwise",
-        summary="Squared ReLU (So et al., Primer, 2021).",
-        formula="relu_squared(x) = max(x, 0)^2",
-        gradient="2 max(x, 0)",
-        backward_from=("x",),
-        cost="cheap",
-        notes="PyTorch has none. relu_squared(-0) = +0. " + NAN_NOTE,
-        numpy={"forward": "np.maximum(x, 0) ** 2", "x": "g * 2 * np.maximum(x, 0)"},
-    ),
-    Activation(
         name="leaky_relu", kind="elementwise",
         summary="Leaky rectified linear unit.",
         formula="leaky_relu(x) = x if x > 0 else negative_slope * x",
