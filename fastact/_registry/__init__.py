@@ -25,7 +25,8 @@ from . import axis, piecewise, smooth
 from ._record import (COSTS, DIRECTIONS, REQUIRED, Activation, Param,  # noqa: F401
                       check_record, evaluate)
 
-# By family: smooth, then piecewise, then along an axis and with weights.
+# By family: smooth, then piecewise, then along an axis and with weights; the
+# order of the records is the order of fa.activations(), the docs and the bench.
 ACTIVATIONS = smooth.RECORDS + piecewise.RECORDS + axis.RECORDS
 
 for _a in ACTIVATIONS:

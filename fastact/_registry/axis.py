@@ -1,9 +1,5 @@
-"""Activations along an axis, and those with weights or randomness.
-
-One record per activation (fastact/_registry/_record.py describes the fields);
-the order of the records is the order of fa.activations(), the docs and the
-benchmark.
-"""
+"""Activations along an axis, and those with weights or randomness.  (The fields:
+_record.py.)"""
 from ._record import Activation, Param, REQUIRED, NAN_NOTE
 
 RECORDS = (

@@ -1,9 +1,5 @@
-"""Piecewise activations: rectifiers (piecewise linear; hardswish piecewise quadratic) and shrinkage (tanhshrink, smooth, with them).
-
-One record per activation (fastact/_registry/_record.py describes the fields);
-the order of the records is the order of fa.activations(), the docs and the
-benchmark.
-"""
+"""Piecewise activations: rectifiers (piecewise linear; hardswish piecewise quadratic) and
+shrinkage (tanhshrink, smooth, with them).  (The fields: _record.py.)"""
 from ._record import Activation, Param, REQUIRED, NAN_NOTE, EXT_NOTE
 
 RECORDS = (

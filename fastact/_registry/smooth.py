@@ -1,9 +1,5 @@
-"""Smooth activations: sigmoid-shaped, exponential linear units, smooth rectifiers and self-gated units.
-
-One record per activation (fastact/_registry/_record.py describes the fields);
-the order of the records is the order of fa.activations(), the docs and the
-benchmark.
-"""
+"""Smooth activations: sigmoid-shaped, exponential linear units, smooth rectifiers and
+self-gated units.  (The fields: _record.py.)"""
 from ._record import Activation, Param, EXT_NOTE
 
 RECORDS = (
