@@ -1,8 +1,9 @@
 """Build fastact's Cython kernels.
 
-* Generated from the registry (fastact/_registry.py, loaded by path: it
-  imports only the standard library): _kernels/_loops.pxi from _loops.pxi.tp,
-  and fastact/_public.py and fastact/ufuncs.pyi by fastact/_codegen.py.
+* Generated from the registry (the package fastact/_registry, loaded by
+  path: it imports only the standard library): _kernels/_loops.pxi from
+  _loops.pxi.tp, and fastact/_public.py and fastact/ufuncs.pyi by
+  fastact/_codegen.py.
 * The kernel body (_impl.pxi) is compiled once per CPU level into _k_base,
   _k_v3 (AVX2+FMA) and _k_v4 (AVX-512) on x86-64; _dispatch picks one at import.
 * _kernels/_fastact_pool is fastact's thread pool (fa_pool.h: pthreads, or Win32
@@ -34,9 +35,12 @@ def _flag(name):
 DEBUG = _flag("FASTACT_DEBUG_BUILD")
 
 
-def _load(name, path):
-    """A module of the package loaded by path (they import only the standard library)."""
-    spec = importlib.util.spec_from_file_location(name, path)
+def _load(name, path, package=False):
+    """A module (or package) of fastact loaded by path: the registry and the
+    code generator import only the standard library."""
+    spec = importlib.util.spec_from_file_location(
+        name, path / "__init__.py" if package else path,
+        submodule_search_locations=[str(path)] if package else None)
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module
     spec.loader.exec_module(module)
@@ -52,7 +56,7 @@ def _write(target, text):
 def generate():
     """The generated sources: the Cython loops (_kernels/_loops.pxi), the public
     functions (_public.py) and the ufuncs' stub (ufuncs.pyi), from the registry."""
-    registry = _load("_fastact_registry", HERE / "fastact" / "_registry.py")
+    registry = _load("_fastact_registry", HERE / "fastact" / "_registry", package=True)
     codegen = _load("_fastact_codegen", HERE / "fastact" / "_codegen.py")
     _write(HERE / "fastact" / "_public.py", codegen.public_source(registry))
     _write(HERE / "fastact" / "ufuncs.pyi", codegen.ufuncs_stub(registry))

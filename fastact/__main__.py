@@ -1,4 +1,8 @@
-"""Command line: python -m fastact info | demo | bench"""
+"""Command line: python -m fastact info | demo | bench | plot | vanishing
+
+Configuration, a demonstration, the benchmark, and the figures of every
+activation with its derivative and of vanishing gradients (python -m fastact
+COMMAND --help for each)."""
 from __future__ import annotations
 
 import argparse
@@ -95,16 +99,20 @@ def _vanishing(args):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m fastact", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m fastact", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("info", help="version, CPU build, threads").set_defaults(func=_info)
     sub.add_parser("demo", help="values and gradients of each activation").set_defaults(func=_demo)
-    b = sub.add_parser("bench", help="ns/element of fastact against NumPy (and PyTorch if installed)")
+    b = sub.add_parser("bench", help="ns/element of fastact against NumPy (and PyTorch, numexpr, "
+                                     "numba, jax where installed)")
     b.add_argument("--size", type=int, default=1 << 20, help="elements per array (default 2**20)")
     b.add_argument("--only", nargs="+", metavar="NAME", help="these activations only")
     b.add_argument("--dtype", nargs="+", choices=["float32", "float64"], default=["float32", "float64"])
     b.add_argument("--json", metavar="FILE", help="also write the results as JSON")
     b.add_argument("--no-torch", action="store_true", help="do not time PyTorch")
+    b.add_argument("--no-others", action="store_true",
+                   help="do not time numexpr, numba and jax.jit (timed when installed)")
     b.add_argument("--markdown", action="store_true",
                    help="print the results as the markdown that goes into docs/performance.md")
     b.add_argument("--workload", action="store_true",
@@ -114,8 +122,8 @@ def main(argv=None):
     p = sub.add_parser("plot", help="plot activations and their derivatives (needs matplotlib)")
     p.add_argument("names", nargs="*", metavar="NAME", help="these activations (default: all)")
     p.add_argument("--out", metavar="FILE", help="write FILE (.png, .svg, .pdf) instead of showing")
-    p.add_argument("--range", nargs=2, type=float, default=[-6.0, 6.0], metavar=("LO", "HI"),
-                   help="x range (default -6 6)")
+    p.add_argument("--range", nargs=2, type=float, default=[-4.0, 4.0], metavar=("LO", "HI"),
+                   help="x range (default -4 4)")
     p.add_argument("--derivative", action=argparse.BooleanOptionalAction, default=True,
                    help="also draw the derivative (default: yes)")
     p.set_defaults(func=_plot, _parser=p)

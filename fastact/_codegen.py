@@ -179,11 +179,11 @@ def _source(rec, kid, kernel_ids) -> str:
             checks_b=checks.replace("FNAME", repr(rec.name + "_backward")),
             sig_params=sig,
             param_dict=param_dict)
-    y_ok = "True"
-    if "y" not in rec.backward_from:
-        y_ok = "False"
-    elif rec.y_requires is not None:
-        y_ok = f"(({rec.y_requires}) is True or _api.all_true({rec.y_requires}))"
+    # the registry's one rule for y= (y_condition); a parameter array must
+    # satisfy it everywhere
+    y_ok = rec.y_condition()
+    if rec.y_requires is not None:
+        y_ok = f"({y_ok} is True or _api.all_true({y_ok}))"
     # the backward's x and y: only those its formula can use
     xy = {("x", "y"): "x: ArrayLike | None = None, *, y: ArrayLike | None = None, ",
           ("x",): "x: ArrayLike, *, ", ("y",): "*, y: ArrayLike, "}[tuple(rec.backward_from)]
@@ -233,8 +233,9 @@ def _doc(rec, backward: bool) -> str:
                             "rounding (e.g. 1 - y where y rounds to 1).")}[rec.backward_from]
         if rec.y_requires is not None:
             src += f" y= is accepted only for {rec.y_requires}."
+        gy = f"  (from y: {rec.gradient_y})" if rec.gradient_y else ""
         body = (f"Gradient of {rec.name}: grad * d{rec.name}/dx.\n\n"
-                f"    d/dx: {rec.gradient}\n\n    {src}\n\n"
+                f"    d/dx: {rec.gradient}{gy}\n\n    {src}\n\n"
                 f"    Parameters\n    ----------\n    grad : array_like\n        dL/dy, the shape of x.\n"
                 + "".join(f"    {v} : array_like\n        The forward {'input' if v == 'x' else 'output'}.\n"
                           for v in rec.backward_from)

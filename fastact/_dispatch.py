@@ -42,7 +42,20 @@ def load(level: str):
     if level not in runnable():
         raise RuntimeError(f"fastact: this CPU cannot run the {level!r} build "
                            f"(it supports: {', '.join(runnable())})")
-    return importlib.import_module(f"fastact._kernels._k_{level}")
+    module = importlib.import_module(f"fastact._kernels._k_{level}")
+    _check_kernel_ids(level, module)
+    return module
+
+
+def _check_kernel_ids(level: str, module) -> None:
+    """The kernel ids a build was compiled with are those of the registry's
+    records (their order): a build made from an older registry would run the
+    wrong kernels, so it is refused with the command that rebuilds it."""
+    from fastact._registry import KERNELS
+    want = {k: i for i, (k, _) in enumerate(KERNELS)}
+    if getattr(module, "KERNEL_IDS", want) != want:
+        raise RuntimeError(f"fastact: the {level!r} build was compiled from another registry "
+                           f"(kernel ids differ); rebuild it: python setup.py build_ext --inplace")
 
 
 def choose() -> str:

@@ -72,7 +72,7 @@ def _resolve(target, params):
     for a function with a weight array (prelu).
     """
     import fastact
-    from fastact._registry import BY_NAME, evaluate
+    from fastact._registry import BY_NAME
     if isinstance(target, str):
         rec = BY_NAME.get(target)
         if rec is None:
@@ -120,11 +120,7 @@ def _resolve(target, params):
         forms = []
         if "x" in rec.backward_from:
             forms.append(("x", lambda g, x: bwd(g, x, **params)))
-        y_ok = "y" in rec.backward_from and (
-            rec.y_requires is None
-            or evaluate(rec.y_requires, {p.name: params.get(p.name, p.default)
-                                         for p in rec.params}))
-        if y_ok:
+        if rec.y_allowed(params):
             forms.append(("y", lambda g, x: bwd(g, y=fwd(x, **params), **params)))
         return rec.name, rec.kind == "elementwise", (lambda x: fwd(x, **params)), forms, None
     layer = target

@@ -49,27 +49,17 @@ import re
 import numpy as np
 
 import fastact as _fa
-from fastact._registry import evaluate
-
-# Registry name -> PyTorch's class name, only where "relu" -> "Relu" style
-# automatic CamelCase would differ.  Names not listed use the automatic form.
-CLASS_NAMES = {
-    "relu": "ReLU", "relu6": "ReLU6", "leaky_relu": "LeakyReLU", "prelu": "PReLU",
-    "rrelu": "RReLU", "elu": "ELU", "selu": "SELU", "celu": "CELU", "gelu": "GELU",
-    "silu": "SiLU", "glu": "GLU", "logsigmoid": "LogSigmoid", "log_sigmoid": "LogSigmoid",
-    "hardtanh": "Hardtanh", "hardsigmoid": "Hardsigmoid", "hard_sigmoid": "Hardsigmoid",
-    "hardswish": "Hardswish", "hard_swish": "Hardswish", "hardshrink": "Hardshrink",
-    "softshrink": "Softshrink", "tanhshrink": "Tanhshrink", "log_softmax": "LogSoftmax",
-    "softmin": "Softmin", "mish": "Mish", "softplus": "Softplus", "softsign": "Softsign",
-}
+from fastact._registry import BY_NAME, evaluate
 
 SKIPPED = {}                    # registry name -> kind, for kinds without a layer here
 
 
 def class_name(name: str) -> str:
-    """PyTorch-style class name of an activation ("leaky_relu" -> "LeakyReLU")."""
-    if name in CLASS_NAMES:
-        return CLASS_NAMES[name]
+    """PyTorch-style class name of an activation ("leaky_relu" -> "LeakyReLU"):
+    the record's class_name, or CamelCase for a name the registry lacks."""
+    rec = BY_NAME.get(name)
+    if rec is not None:
+        return rec.class_name
     return "".join(part[:1].upper() + part[1:] for part in re.split(r"[_\W]+", name) if part)
 
 
@@ -98,14 +88,6 @@ class Layer:
 
     def __repr__(self):
         return f"{type(self).__name__}({self.extra_repr()})"
-
-
-def _y_allowed(rec, params) -> bool:
-    if "y" not in rec.backward_from:
-        return False
-    if rec.y_requires is None:
-        return True
-    return bool(evaluate(rec.y_requires, dict(params)))
 
 
 class ActivationLayer(Layer):
@@ -163,7 +145,7 @@ class ActivationLayer(Layer):
             setattr(self, k, kwargs.get(k, default))
         self._forward = getattr(_fa, rec.name)
         self._backward = getattr(_fa, rec.name + "_backward")
-        self.saves = "y" if _y_allowed(rec, params) else "x"
+        self.saves = "y" if rec.y_allowed(params) else "x"
         self._saved = None
 
     def _call_kw(self):

@@ -106,13 +106,7 @@ def plot_activation(name, ax=None, *, x=None, derivative=True, **params):
     if ax is None:
         ax = plt.figure(figsize=(5, 3.8), layout="constrained").add_subplot()
     rec = _record(name)
-    x, y, d = curves(rec.name, x, **params)
-    ax.plot(x, y, color="C0", lw=2.2, label="f(x)", gid=f"{rec.name}:forward")
-    if derivative:
-        ax.plot(x, d, color="C3", lw=1.8, ls="--", label="f\u2032(x)  (backward)",
-                gid=f"{rec.name}:derivative")
-    ax.set_title(title(rec.name, **params), fontsize=12, pad=10)
-    ax.set_xlim(x.min(), x.max())
+    x, y, d = _draw(ax, rec, x, derivative, params)
     lo = min(0.0, float(np.nanmin(y)), float(np.nanmin(d)) if derivative else 0.0)
     hi = max(0.0, float(np.nanmax(y)), float(np.nanmax(d)) if derivative else 0.0)
     pad = 0.08 * (hi - lo or 1.0)
@@ -132,25 +126,87 @@ def plot_activation(name, ax=None, *, x=None, derivative=True, **params):
     return ax
 
 
-def plot_activations(names=None, *, x=None, derivative=True, ncols=3):
-    """A grid with one axes per activation (all registered ones by default).
+def _draw(ax, rec, x, derivative, params):
+    """The curves and the title of one activation on ax; returns (x, y, d)."""
+    x, y, d = curves(rec.name, x, **params)
+    ax.plot(x, y, color="C0", lw=2.2, label="f(x)", gid=f"{rec.name}:forward")
+    if derivative:
+        ax.plot(x, d, color="C3", lw=1.8, ls="--", label="f\u2032(x)  (backward)",
+                gid=f"{rec.name}:derivative")
+    ax.set_title(title(rec.name, **params), fontsize=12, pad=10)
+    ax.set_xlim(x.min(), x.max())
+    return x, y, d
 
-    Returns the figure.
+
+# The grid's y limits come from the curves where |x| <= SHAPE_X, the region
+# where the functions differ; beyond it they grow like x or saturate, and the
+# curves may leave the panel (as in a textbook figure), so that the dips of
+# gelu, silu and mish near -1 are not flattened by a range set by x = 6.
+SHAPE_X = 2.5
+GRID_X = (-4.0, 4.0, 801)
+
+
+def panel_ylim(x, *values):
+    """(lo, hi) for a grid panel: the values' range over |x| <= SHAPE_X, zero
+    included, at least 1 tall, padded by 10%."""
+    near = np.abs(x) <= SHAPE_X
+    if not near.any():
+        near = np.ones_like(x, bool)
+    v = np.concatenate([np.asarray(a)[near] for a in values])
+    v = v[np.isfinite(v)]
+    lo, hi = min(0.0, float(v.min(initial=0.0))), max(0.0, float(v.max(initial=0.0)))
+    if hi - lo < 1.0:                   # at least a unit tall, grown on the open side
+        if hi <= 0:
+            lo = hi - 1.0
+        else:
+            hi = lo + 1.0
+    pad = 0.1 * (hi - lo)
+    return lo - pad, hi + pad
+
+
+def _grid_style(ax, x, y, d):
+    """A grid panel: the frame's spines (tick labels outside, never on the
+    curves), thin zero lines through the origin, per-panel y limits."""
+    ax.set_ylim(*panel_ylim(x, y, *([d] if d is not None else [])))
+    for side in ("right", "top"):
+        ax.spines[side].set_visible(False)
+    for side in ("left", "bottom"):
+        ax.spines[side].set_color("0.35")
+    lo, hi = ax.get_ylim()
+    # zero lines as collections (not Line2D): ax.get_lines() holds the curves only
+    ax.hlines(0.0, x.min(), x.max(), colors="0.6", lw=0.8, zorder=0.5)
+    if x.min() < 0 < x.max():
+        ax.vlines(0.0, lo, hi, colors="0.6", lw=0.8, zorder=0.5)
+    ax.tick_params(labelsize=9, colors="0.3")
+    ax.grid(True, color="0.93", lw=0.6)
+    ax.set_axisbelow(True)
+
+
+def plot_activations(names=None, *, x=None, derivative=True, ncols=5):
+    """A grid with one panel per activation (all registered ones by default),
+    one legend for the figure.  x defaults to [-4, 4]; each panel's y limits
+    are its own (panel_ylim).  Returns the figure.
     """
     import fastact
     plt = _pyplot()
     names = list(fastact.activations()) if names is None else [_record(n).name for n in names]
     if not names:
         raise ValueError("plot_activations: no activation names given")
+    x = np.linspace(*GRID_X) if x is None else _grid(x)
     ncols = max(1, min(ncols, len(names)))
     nrows = math.ceil(len(names) / ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(4.6 * ncols, 3.8 * nrows),
+    fig, axes = plt.subplots(nrows, ncols, figsize=(3.6 * ncols, 2.9 * nrows),
                              layout="constrained", squeeze=False)
     flat = axes.ravel()
     for ax, name in zip(flat, names):
-        plot_activation(name, ax, x=x, derivative=derivative)
+        _, y, d = _draw(ax, _record(name), x, derivative, {})
+        ax.title.set_fontsize(10.5)
+        _grid_style(ax, x, y, d if derivative else None)
     for ax in flat[len(names):]:
         fig.delaxes(ax)
+    handles, labels = flat[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncols=len(handles), fontsize=12,
+               frameon=False)
     what = "and their derivatives (dashed, from the backward kernels)" if derivative else ""
     fig.suptitle(f"fastact activations {what}".strip(), fontsize=14)
     return fig

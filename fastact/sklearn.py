@@ -1,8 +1,12 @@
 """scikit-learn's MLPClassifier / MLPRegressor with fastact activations.
 
     >>> import fastact.sklearn
-    >>> with fastact.sklearn.patch():
+    >>> with fastact.sklearn.patch():            # for one block
     ...     MLPClassifier(activation="relu").fit(X, y)
+    >>> p = fastact.sklearn.patch()              # from here on ...
+    >>> MLPClassifier(activation="relu").fit(X, y)
+    >>> p.undo()                                 # ... until undone
+    >>> fastact.sklearn.unpatch()                # or: undo every patch still active
 
 ``patch()`` replaces entries of ``sklearn.neural_network._base.ACTIVATIONS``
 and ``DERIVATIVES`` (the tables the multilayer perceptron looks up on every
@@ -13,15 +17,17 @@ in-place contract:
 * ``DERIVATIVES[name](Z, delta)`` multiplies delta in place by the
   derivative, given the activation's output Z.
 
-The originals are put back when the block exits, also on an exception.  It
-works as a decorator too.  Arrays fastact does not take in place (sparse
+``patch()`` patches when it is called; the object it returns puts the
+originals back with ``.undo()``, or when used as a context manager at the
+end of the block (also on an exception); ``unpatch()`` undoes every patch
+still active.  ``@patch()`` on a function patches during each call only.  Arrays fastact does not take in place (sparse
 matrices, dtypes other than float32/float64, read-only arrays) go to the
 original functions.  Patching is process-wide (the tables are module
 globals): do not fit stock and patched models concurrently in threads.
 """
 from __future__ import annotations
 
-import contextlib
+import functools
 
 import numpy as np
 
@@ -58,7 +64,7 @@ def _make_activation(fa_name, original):
 
 def _make_derivative(fa_name, original):
     rec = _fa.activations()[fa_name]
-    if "y" not in rec.backward_from or rec.y_requires is not None or rec.kind != "elementwise":
+    if rec.y_condition() != "True" or rec.kind != "elementwise":
         return None                     # scikit-learn passes only the output Z
     bwd = getattr(_fa, fa_name + "_backward")
 
@@ -72,14 +78,77 @@ def _make_derivative(fa_name, original):
     return inplace_derivative
 
 
-@contextlib.contextmanager
-def patch(activations=None):
-    """Use fastact for scikit-learn's MLP activations inside the block.
+_ACTIVE = []                            # the patches not undone yet, oldest first
+
+
+class Patch:
+    """What patch() returns: the replaced entries, {(table, name): original}
+    (``.replaced``), undone by ``.undo()`` or at the end of a ``with`` block."""
+
+    def __init__(self, activations=None):
+        self.activations = activations
+        self.replaced = _apply(activations)
+        _ACTIVE.append(self)
+
+    @property
+    def active(self) -> bool:
+        return self in _ACTIVE
+
+    def undo(self):
+        """Put the original functions back (a second call does nothing)."""
+        if not self.active:
+            return
+        # patches made after this one wrap its functions: undo them first
+        for later in reversed(_ACTIVE[_ACTIVE.index(self) + 1:]):
+            later.undo()
+        from sklearn.neural_network import _base
+        for (table, name), original in self.replaced.items():
+            getattr(_base, table)[name] = original
+        _ACTIVE.remove(self)
+
+    def __enter__(self):
+        return dict(self.replaced)
+
+    def __exit__(self, *exc):
+        self.undo()
+        return False
+
+    def __call__(self, func):
+        """As a decorator: no patch now, one during each call of func."""
+        self.undo()
+        activations = self.activations
+
+        @functools.wraps(func)
+        def wrapper(*args, **kwargs):
+            with Patch(activations):
+                return func(*args, **kwargs)
+        return wrapper
+
+    def __repr__(self):
+        names = sorted({name for _, name in self.replaced})
+        return f"<fastact.sklearn patch of {', '.join(names)}{'' if self.active else ' (undone)'}>"
+
+
+def patch(activations=None) -> Patch:
+    """Use fastact for scikit-learn's MLP activations, from this call on.
 
     activations: scikit-learn names to replace (default: all of "logistic",
-    "tanh", "relu", "softmax" that fastact has).  Yields the dict of replaced
-    entries, {(table, name): original}.
+    "tanh", "relu", "softmax" that fastact has).  Returns a Patch: call its
+    ``undo()``, or use it as a context manager (``with patch() as replaced:``
+    gives the dict of replaced entries, {(table, name): original}, and undoes
+    the patch at the end of the block), or as a decorator.
     """
+    return Patch(activations)
+
+
+def unpatch():
+    """Undo every patch still active (the originals are back afterwards)."""
+    for p in reversed(list(_ACTIVE)):
+        p.undo()
+
+
+def _apply(activations):
+    """Replace the entries; returns {(table, name): original}."""
     from sklearn.neural_network import _base
     names = list(NAMES) if activations is None else list(activations)
     unknown = [n for n in names if n not in NAMES]
@@ -88,20 +157,16 @@ def patch(activations=None):
                          f"known: {', '.join(NAMES)}")
     known = _fa.activations()
     saved = {}
-    try:
-        for name in names:
-            fa_name = NAMES[name]
-            if fa_name not in known:
-                continue
-            if name in _base.ACTIVATIONS:
-                saved[("ACTIVATIONS", name)] = _base.ACTIVATIONS[name]
-                _base.ACTIVATIONS[name] = _make_activation(fa_name, _base.ACTIVATIONS[name])
-            if name in _base.DERIVATIVES:
-                new = _make_derivative(fa_name, _base.DERIVATIVES[name])
-                if new is not None:
-                    saved[("DERIVATIVES", name)] = _base.DERIVATIVES[name]
-                    _base.DERIVATIVES[name] = new
-        yield dict(saved)
-    finally:
-        for (table, name), original in saved.items():
-            getattr(_base, table)[name] = original
+    for name in names:
+        fa_name = NAMES[name]
+        if fa_name not in known:
+            continue
+        if name in _base.ACTIVATIONS:
+            saved[("ACTIVATIONS", name)] = _base.ACTIVATIONS[name]
+            _base.ACTIVATIONS[name] = _make_activation(fa_name, _base.ACTIVATIONS[name])
+        if name in _base.DERIVATIVES:
+            new = _make_derivative(fa_name, _base.DERIVATIVES[name])
+            if new is not None:
+                saved[("DERIVATIVES", name)] = _base.DERIVATIVES[name]
+                _base.DERIVATIVES[name] = new
+    return saved

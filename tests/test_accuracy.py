@@ -2,7 +2,7 @@
 
 Forward and backward from x are measured against the exact function and its
 exact derivative; backward from y against its formula evaluated exactly on
-the given y (semantics.md explains why).  Every CPU build is tested.
+the given y (docs/semantics.md explains why).  Every CPU build is tested.
 """
 import functools
 import math

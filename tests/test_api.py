@@ -1,4 +1,4 @@
-"""The API contract of design.md: dtypes, shapes, layouts, out=, errors, threads."""
+"""The API contract of docs/design.md: dtypes, shapes, layouts, out=, errors, threads."""
 import threading
 
 import numpy as np

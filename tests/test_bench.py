@@ -20,7 +20,7 @@ IDS = [c.group for c in CASES]
 
 def _dirs(rec, params):
     dirs = {"forward"} | {d for d in ("x", "y") if d in rec.backward_from}
-    if "y" in dirs and not _bench._y_allowed(rec, params):
+    if "y" in dirs and not rec.y_allowed(params):
         dirs.discard("y")
     return dirs
 
@@ -137,14 +137,15 @@ def test_only_selects_names_and_labels():
 
 
 def _args(**kw):
-    base = dict(only=None, dtype=["float32"], size=2048, no_torch=True, markdown=False, json=None)
+    base = dict(only=None, dtype=["float32"], size=2048, no_torch=True, no_others=True, markdown=False,
+                json=None)
     base.update(kw)
     return argparse.Namespace(**base)
 
 
 def test_run_json_and_verdicts(tmp_path, monkeypatch, capsys):
-    monkeypatch.setattr(_bench, "_ROUNDS", 2)
-    monkeypatch.setattr(_bench, "_SAMPLE_S", 1e-4)
+    monkeypatch.setattr(_bench.timing, "_ROUNDS", 2)
+    monkeypatch.setattr(_bench.timing, "_SAMPLE_S", 1e-4)
     out = tmp_path / "b.json"
     rc = _bench.run(_args(only=["gelu[tanh]", "prelu", "relu6", "threshold", "maxout"],
                           json=str(out)))
@@ -173,7 +174,104 @@ def test_run_rejects_unknown(capsys):
 
 def test_torch_table_covers_what_torch_has():
     pytest.importorskip("torch")
-    # PyTorch has no maxout and no squareplus; every other row has at least its forward
+    # PyTorch has no maxout and no squareplus (the functions tests/reference.py gives a
+    # torch stand-in); every other row has at least its forward
+    from reference import TORCH_STANDIN
     keys = {c.key for c in CASES}
-    assert keys - set(_TORCH_TABLE) == {"maxout", "squareplus"}
+    assert keys - set(_TORCH_TABLE) == set(TORCH_STANDIN)
+    assert {"maxout", "squareplus"} <= set(TORCH_STANDIN)
     assert set(_TORCH_TABLE) <= keys
+
+
+# ---- the optional numexpr / numba / jax columns (skipped when not installed) ----
+
+from fastact._bench import others  # noqa: E402
+
+
+def _case(group):
+    return next(c for c in CASES if c.group == group)
+
+
+# jax starts threads of its own at import, and a process that has imported it
+# must not fork (tests/test_thread_policy.py forks): jax is checked in a child
+# process, numexpr and numba in this one.
+_GROUPS = ["sigmoid-forward-float64", "sigmoid-x-float32", "elu-y-float64",
+           "leaky_relu-forward-float32", "gelu[tanh]-x-float64"]
+_IN_PROCESS = [k for k in others.OTHERS if k != "jax"]
+
+
+@pytest.mark.parametrize("impl", _IN_PROCESS)
+@pytest.mark.parametrize("group", _GROUPS)
+def test_other_column_agrees_with_numpy(impl, group):
+    pytest.importorskip(impl)
+    _check_other(impl, group)
+
+
+def test_jax_column_agrees_with_numpy():
+    import importlib.util
+    import os
+    import subprocess
+    import sys
+    if importlib.util.find_spec("jax") is None:
+        pytest.skip("jax is not installed")
+    code = ("import test_bench as t\n"
+            "for g in t._GROUPS:\n    t._check_other('jax', g)\n"
+            "print('ok')\n")
+    here = os.path.dirname(os.path.abspath(__file__))
+    r = subprocess.run([sys.executable, "-c", code], cwd=here, capture_output=True, text=True,
+                       timeout=600, env=dict(os.environ, PYTHONPATH=here))
+    assert r.returncode == 0 and "ok" in r.stdout, r.stderr[-3000:]
+
+
+def _check_other(impl, group):
+    case = _case(group)
+    a, g = case.inputs()
+    p = case.call_params(a)
+    fns = others.callables(case, a, g, p, impls=(impl,))
+    if impl == "numexpr" and group.startswith("gelu"):
+        assert impl not in fns                  # gelu_tanh_grad: not in numexpr's language
+        return
+    assert impl in fns, (impl, group)
+    want = NUMPY[case.key][case.direction](a, g, p)
+    got = np.asarray(fns[impl](), dtype=np.float64)
+    tol = 1e-4 if case.dtype == "float32" else 1e-10
+    np.testing.assert_allclose(got, want, rtol=tol, atol=tol)
+
+
+def test_other_columns_only_elementwise_and_translatable():
+    case = _case("softmax-forward-float32")
+    a, g = case.inputs()
+    assert others.callables(case, a, g, case.call_params(a)) == {}
+    assert others.numexpr_source("g * sigmoid(x * 2.0)") == "g * (1 / (1 + exp(-(x * 2.0))))"
+    with pytest.raises(ValueError):
+        others.numexpr_source("np.clip(x, 0, 6)")
+    assert others._constants("x * p['alpha']", {"alpha": 0.5}) == "x * 0.5"
+
+
+def test_run_without_others_installed(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(_bench.timing, "_ROUNDS", 2)
+    monkeypatch.setattr(_bench.timing, "_SAMPLE_S", 1e-4)
+    monkeypatch.setattr(others, "available", lambda: ())
+    out = tmp_path / "b.json"
+    assert _bench.run(_args(only=["relu"], no_others=False, json=str(out))) == 0
+    res = json.loads(out.read_text())
+    assert all(r["speedup_vs_fastest_other"] is None for r in res["rows"])
+    assert "vs fastest other" not in capsys.readouterr().out
+
+
+def test_run_with_others(tmp_path, monkeypatch, capsys):
+    have = tuple(k for k in others.available() if k in _IN_PROCESS)
+    if not have:
+        pytest.skip("neither numexpr nor numba is installed")
+    monkeypatch.setattr(others, "available", lambda: have)
+    monkeypatch.setattr(_bench.timing, "_ROUNDS", 2)
+    monkeypatch.setattr(_bench.timing, "_SAMPLE_S", 1e-4)
+    out = tmp_path / "b.json"
+    assert _bench.run(_args(only=["sigmoid"], no_others=False, json=str(out))) == 0
+    res = json.loads(out.read_text())
+    text = capsys.readouterr().out
+    assert "vs fastest other" in text and all(k in text for k in have)
+    row = next(r for r in res["rows"] if r["direction"] == "forward")
+    assert all(row["ns_per_element"][k] > 0 for k in have)
+    assert row["speedup_vs_fastest_other"] == pytest.approx(
+        min(row["ns_per_element"][k] for k in have) / row["ns_per_element"]["fastact"])

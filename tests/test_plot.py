@@ -196,3 +196,33 @@ def test_import_fastact_does_not_import_matplotlib():
 def test_derivative_of_shortening_functions_says_why(name):
     with pytest.raises(ValueError, match=f"{name} has no elementwise derivative"):
         fa.derivative(name, np.ones(4))
+
+
+def test_grid_reads_like_a_textbook_figure():
+    fig = plot.plot_activations()
+    # one legend for the figure, none per panel
+    assert len(fig.legends) == 1 and all(ax.get_legend() is None for ax in fig.axes)
+    by = {ax.get_title().split("(")[0]: ax for ax in fig.axes}
+    for ax in fig.axes:
+        # tick labels on the frame, not on the curves through the origin
+        assert ax.spines["left"].get_position() != "zero"
+        assert ax.spines["bottom"].get_position() != "zero"
+        lo, hi = ax.get_ylim()
+        near = np.abs(ax.get_lines()[0].get_xdata()) <= plot.SHAPE_X
+        span = max(1.0, *(np.ptp(ln.get_ydata()[near]) for ln in ax.get_lines()))
+        assert lo <= 0 <= hi and hi - lo <= 1.3 * span + 1.0
+    # the dips of gelu, silu and mish below 0 take a visible part of their panels
+    for name in ("gelu", "silu", "mish"):
+        lo, hi = by[name].get_ylim()
+        dip = -min(by[name].get_lines()[0].get_ydata())
+        assert dip / (hi - lo) > 0.04, name
+    # per-panel limits: sigmoid's is about [0, 1], relu's taller
+    assert by["sigmoid"].get_ylim()[1] < 1.3 < by["relu"].get_ylim()[1]
+
+
+def test_panel_ylim():
+    x = np.linspace(-4, 4, 81)
+    lo, hi = plot.panel_ylim(x, np.tanh(x))
+    assert -1.3 < lo < -1 and 1 < hi < 1.3
+    lo, hi = plot.panel_ylim(x, np.zeros_like(x))       # flat: a unit tall
+    assert hi - lo >= 1

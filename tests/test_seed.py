@@ -1,4 +1,4 @@
-"""The seed figures of semantics.md: the accurate values, not the tutorials' float32 errors."""
+"""The seed figures of docs/semantics.md: the accurate values, not the tutorials' float32 errors."""
 import numpy as np
 
 import fastact as fa

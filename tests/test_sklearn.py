@@ -108,3 +108,46 @@ def test_mlp_digits_example(capsys):
     (lf, af, _, _), (ln, an, _, _) = runs["fastact"], runs["numpy"]
     assert af >= 0.95 and an >= 0.95
     assert np.max(np.abs(lf - ln)) < 1e-10
+
+
+def test_plain_call_patches_until_undone():
+    before_a, before_d = dict(_base.ACTIVATIONS), dict(_base.DERIVATIVES)
+    p = fsk.patch()                       # a plain statement patches
+    try:
+        assert _base.ACTIVATIONS["relu"] is not before_a["relu"]
+        assert _base.DERIVATIVES["tanh"] is not before_d["tanh"]
+        assert p.active and "relu" in repr(p)
+    finally:
+        p.undo()
+    assert _base.ACTIVATIONS == before_a and _base.DERIVATIVES == before_d
+    assert not p.active and "undone" in repr(p)
+    p.undo()                              # twice: nothing more
+    assert _base.ACTIVATIONS == before_a
+
+
+def test_unpatch_undoes_every_patch_in_order():
+    before_a, before_d = dict(_base.ACTIVATIONS), dict(_base.DERIVATIVES)
+    first = fsk.patch(["relu"])
+    second = fsk.patch()
+    assert _base.ACTIVATIONS["relu"] is not before_a["relu"]
+    fsk.unpatch()
+    assert not first.active and not second.active
+    assert _base.ACTIVATIONS == before_a and _base.DERIVATIVES == before_d
+    # undoing an older patch undoes the newer ones that wrap it
+    first, second = fsk.patch(["relu"]), fsk.patch(["relu"])
+    first.undo()
+    assert not second.active and _base.ACTIVATIONS == before_a
+    fsk.unpatch()                         # nothing active: nothing to do
+    assert _base.ACTIVATIONS == before_a
+
+
+def test_patch_as_decorator_patches_during_calls_only():
+    before_a = dict(_base.ACTIVATIONS)
+
+    @fsk.patch(["tanh"])
+    def during():
+        return _base.ACTIVATIONS["tanh"]
+
+    assert _base.ACTIVATIONS == before_a
+    assert during() is not before_a["tanh"]
+    assert _base.ACTIVATIONS == before_a

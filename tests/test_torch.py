@@ -16,80 +16,19 @@ from reference import REF, ulp_errors
 torch = pytest.importorskip("torch")
 F = torch.nn.functional
 
-TORCH = {
-    "sigmoid": lambda t, p: torch.sigmoid(t),
-    "tanh": lambda t, p: torch.tanh(t),
-    "relu": lambda t, p: torch.relu(t),
-    "leaky_relu": lambda t, p: F.leaky_relu(t, p["negative_slope"]),
-    "elu": lambda t, p: F.elu(t, p["alpha"]),
-    "softmax": lambda t, p: torch.softmax(t, -1),
-    "log_softmax": lambda t, p: torch.log_softmax(t, -1),
-    "softmin": lambda t, p: F.softmin(t, -1),
-    "glu": lambda t, p: F.glu(t, -1),
-    "prelu": lambda t, p: F.prelu(t, torch.tensor([0.25], dtype=t.dtype)),
-    "rrelu": lambda t, p: F.rrelu(t, p["lower"], p["upper"], training=False),
-    "maxout": lambda t, p: t.unflatten(-1, (-1, p["pieces"])).max(-1).values,   # no torch maxout
-    # ---- piecewise-linear catalogue ----
-    "relu6": lambda t, p: F.relu6(t),
-    "hardsigmoid": lambda t, p: F.hardsigmoid(t),
-    "hardswish": lambda t, p: F.hardswish(t),
-    "hardtanh": lambda t, p: F.hardtanh(t, p["min_val"], p["max_val"]),
-    "softshrink": lambda t, p: F.softshrink(t, p["lambd"]),
-    "hardshrink": lambda t, p: F.hardshrink(t, p["lambd"]),
-    "threshold": lambda t, p: F.threshold(t, p["threshold"], p["value"]),
-    # --- cat1 ---
-    "silu": lambda t, p: F.silu(t),
-    "mish": lambda t, p: F.mish(t),
-    "softsign": lambda t, p: F.softsign(t),
-    "logsigmoid": lambda t, p: F.logsigmoid(t),
-    "tanhshrink": lambda t, p: F.tanhshrink(t),
-    "gelu": lambda t, p: F.gelu(t),
-    "selu": lambda t, p: F.selu(t),
-    "celu": lambda t, p: F.celu(t, p["alpha"]),
-    "softplus": lambda t, p: F.softplus(t, p["beta"], p["threshold"]),
-    # PyTorch has no squareplus: JAX's formula in torch, in its stable form
-    "squareplus": lambda t, p: torch.where(t >= 0, 0.5 * (t + torch.sqrt(t * t + p["b"])),
-                                           p["b"] / (2 * (torch.sqrt(t * t + p["b"]) - t))),
-}
-# Each function's own kinks, compared bit for bit (with the KINKS above).
-OWN_KINKS = {"relu6": [6.0, 3.0], "hardsigmoid": [-3.0, 3.0, -1.5], "hardswish": [-3.0, 3.0, -1.5, 1.5],
-             "hardtanh": [-1.0, 1.0], "softshrink": [-0.5, 0.5, 0.25, 1.0, -1.0],
-             "hardshrink": [-0.5, 0.5, -0.25, 1.0, -1.0], "threshold": [1.0, 0.5, -1.0]}
-# Documented differences: PyTorch's hardswish(-inf) is nan (fastact: -0); its
-# float32 softshrink gives -0 in the dead zone for x < 0 (fastact: +0, as its
-# float64); its float64 hardsigmoid backward uses the float32-rounded 1/6.
-KNOWN = {("hardswish", "forward"): lambda x, dt: x == -np.inf,
-         ("softshrink", "forward"): lambda x, dt: (dt == np.float32) & np.signbit(x) & (np.abs(x) <= 0.5),
-         # PyTorch 2.13's float32 gelu(-0) is +0 (its float64 gives -0, as fastact both)
-         ("gelu", "forward"): lambda x, dt: (dt == np.float32) & (x == 0) & np.signbit(x)}
+from fastact._bench.torch_table import torch_table  # noqa: E402
+from reference import (GRAD_ATOL_GROWS, KNOWN, OWN_KINKS, PIECEWISE_LINEAR,  # noqa: E402,F401
+                       TORCH_DIFFERS, TORCH_STANDIN)
 
-# Known, documented differences (see the docstrings): x values where the
-# comparison is skipped, as a function of (x, dtype) -> bool mask.
-_INF_KINKS = lambda x, dt: np.isinf(x)                              # noqa: E731
-TORCH_DIFFERS = {
-    # PyTorch: nan at -inf (-inf * 0) and nan gradients at +-inf; fastact the limits
-    "silu": _INF_KINKS, "mish": _INF_KINKS, "softsign": _INF_KINKS,
-    # ... and 1 + erf(x/sqrt 2) cancels in PyTorch's gelu for x < 0 (by a factor
-    # 1/Phi(x): 6 at -1, 3e6 at -5; float32 gives 0 below -8.6); fastact keeps the
-    # relative accuracy there
-    "gelu": lambda x, dt: np.isinf(x) | (x < -1),
-    # PyTorch computes x - tanh(x), which cancels for |x| < 1 (and its gradient
-    # 1 - (1 - tanh^2) too); fastact uses a series there
-    "tanhshrink": lambda x, dt: (np.abs(x) < 1) & (x != 0),
-    # the torch expression gives nan gradients at +-inf
-    "squareplus": _INF_KINKS,
-    # float64: fastact rounds alpha * scale from the full-precision constants
-    # (1.7580993408473768), PyTorch multiplies the rounded ones (...766): 1 ULP
-    # at x <= 0, visible at the kinks
-    "selu": lambda x, dt: (x <= 0) & (dt == np.float64),
-}
-# PyTorch's gradient of silu and mish uses 1 - sigmoid(x), which cancels: its
-# absolute error grows like |x| eps; compare with that tolerance.
-GRAD_ATOL_GROWS = {"silu", "mish"}
-# --- end cat1 ---
+# Each function's forward through PyTorch: the registry's torch expression
+# (what the benchmark times), or the stand-in of tests/reference.py for a
+# function PyTorch does not have.  Each function's own kinks (OWN_KINKS) and
+# its documented differences from PyTorch (KNOWN, TORCH_DIFFERS: x values
+# where the comparison is skipped) are in tests/reference.py too.
+TORCH = {label: (lambda t, p, f=fns["forward"]: f(t, None, p))
+         for label, fns in torch_table(torch).items() if "[" not in label and "forward" in fns}
+TORCH.update(TORCH_STANDIN)
 KINKS = np.array([-0.0, 0.0, -np.inf, np.inf, 1e-30, -1e-30])
-PIECEWISE_LINEAR = {"relu", "leaky_relu", "relu6", "hardtanh", "softshrink", "hardshrink", "threshold",
-                    "hardsigmoid"}
 ULP = 4
 
 

@@ -62,7 +62,7 @@ SDIST="${SDISTS[0]}"; WHEEL="${WHEELS[0]}"
 
 step "sdist contents"
 tar -tzf "$SDIST" > "$T/sdist.txt"
-for f in setup.py pyproject.toml README.md fastact/_registry.py \
+for f in setup.py pyproject.toml README.md fastact/_registry/__init__.py \
          fastact/_kernels/_cpu.pyx fastact/_kernels/_k_base.pyx fastact/_kernels/_impl.pxi \
          fastact/_kernels/_loops.pxi.tp fastact/_kernels/_math.pxd \
          tests/conftest.py tests/reference.py; do

@@ -112,7 +112,7 @@ def markdown(rows, points):
            "The last column: equal to PyTorch 2.x bit for bit at the kinks (+-0, +-inf, "
            "+-1e-30 and the function's own kinks; the backward in the form PyTorch's autograd "
            "uses), apart from the documented differences counted in parentheses "
-           "(tests/test_torch.py lists them: PyTorch's nan limits at +-inf, its cancelling "
+           "(tests/reference.py lists them with each function: PyTorch's nan limits at +-inf, its cancelling "
            "gelu and tanhshrink, its float32-rounded constants).", "",
            "| function | dtype | direction | " + " | ".join(levels) + " | PyTorch at kinks |",
            "|---|---|---|" + "---|" * len(levels) + "---|"]

@@ -520,6 +520,17 @@ def ufunc_page() -> str:
     rows, blocks = [], []
     for uname, (rec, kernel, d) in ufuncs.UFUNCS.items():
         u = getattr(ufuncs, uname)
+        if d == 3:                      # a generalized ufunc over one axis (softmax family)
+            backward = uname.endswith("_backward")
+            inputs = "grad, y" if backward else "x"
+            rows.append([f":py:func:`{uname}`", lit(f"({inputs})"),
+                         esc(f"{'backward from y' if backward else 'forward'}, along an axis "
+                             f"{u.signature}"), f":doc:`{rec.name}`", lit(", ".join(u.types))])
+            blocks.append(f".. py:function:: {uname}({inputs}, /, out=None, *, axis=-1, "
+                          f"casting='same_kind', dtype=None)\n\n"
+                          + indent(f"Generalized ufunc {lit(u.signature)} of :doc:`{rec.name}` "
+                                   f"over one axis; loops {lit(', '.join(u.types))}.") + "\n")
+            continue
         inputs = first[d] + "".join(f", {p.name}" for p in rec.params)
         variant = ""
         if rec.variants and kernel != rec.kernels[0]:

@@ -8,11 +8,16 @@
 # to the array's precision.  No validation here: _api.py does it.
 #
 # Piecewise functions return nan at x = nan in both directions (see
-# semantics.md); the idiom is `a if x > k else (b if x <= k else x)`, whose
+# docs/semantics.md); the idiom is `a if x > k else (b if x <= k else x)`, whose
 # last branch is taken only by nan.
 
-from fastact._kernels._math cimport floating, exp_, exp_neg, exp_neg_scaled, expm1_, expm1_neg, tanh_, abs_, mul_add
-from fastact._kernels._math cimport exp_neg_big
+from libc.math cimport INFINITY
+from fastact._kernels._math cimport (floating, exp_, exp_neg, exp_neg_scaled, expm1_, expm1_neg, tanh_,
+                                     abs_, mul_add, exp_neg_big, exp_neg_big_nc, big_unscale,
+                                     log1p_unit, copysign_, clamp, sqrt_, phi_center, phi_tail_ratio,
+                                     exp_neg_half_sq_big, fmaf_, fma_, sq_lo_f, sq_lo_d, prod_err_d,
+                                     recip_lin_f, gelu_tanh_w_f, gelu_tanh_xw_f, f32_pow2_of,
+                                     f64_pow2_of, _expm1_poly_f, _expm1_poly_d)
 
 
 # 2^K of exp_neg_big (see _math.pxd) in x's precision
@@ -94,7 +99,7 @@ cdef inline floating elu_bwd_y(floating g, floating y, floating alpha) noexcept 
 # ---- piecewise-linear catalogue: relu6, hardsigmoid, hardswish, hardtanh,
 # softshrink, hardshrink, threshold.  Comparisons written so that nan falls
 # through to a branch returning x (or g * x) and so stays nan, and so that
-# the kinks give exactly what PyTorch gives (semantics.md).
+# the kinks give exactly what PyTorch gives (docs/semantics.md).
 
 # x < 0 (not <= 0) keeps relu6(-0) = -0, as PyTorch.
 cdef inline floating relu6_fwd(floating x) noexcept nogil:
@@ -155,14 +160,9 @@ cdef inline floating threshold_fwd(floating x, floating threshold, floating valu
 
 cdef inline floating threshold_bwd_x(floating g, floating x, floating threshold, floating value) noexcept nogil:
     return g if x > threshold else (<floating>0.0 if x <= threshold else x)
-# --- cat1: silu, mish, softsign, logsigmoid, tanhshrink, gelu, selu, celu,
-# softplus, squareplus ----------------------------------------------------------
-from libc.math cimport INFINITY
-from fastact._kernels._math cimport (exp_neg_big, exp_neg_big_nc, mul_add, big_unscale, log1p_unit,
-                                     copysign_, clamp, sqrt_, phi_center, phi_tail_ratio,
-                                     exp_neg_half_sq_big, fmaf_, fma_, sq_lo_f, sq_lo_d, prod_err_d,
-                                     recip_lin_f, gelu_tanh_w_f, gelu_tanh_xw_f, f32_pow2_of,
-                                     f64_pow2_of, _expm1_poly_f, _expm1_poly_d)
+
+# ---- The smooth functions: silu, mish, softsign, logsigmoid, tanhshrink, gelu,
+# selu, celu, softplus, squareplus ---------------------------------------------
 
 # Below this, x e^x (silu, mish, gelu) rounds to 0 and exp_neg_big is clamped.
 cdef inline floating _tail_lim(floating x) noexcept nogil:
@@ -172,7 +172,7 @@ cdef inline floating _tail_lim(floating x) noexcept nogil:
         return -760.0
 
 
-# --- cat1: the derivatives of silu, mish and gelu (both forms) near their zero,
+# The derivatives of silu, mish and gelu (both forms) near their zero,
 # where the closed forms cancel: f'(r + t) = t Q(t) for |t| <= 1/4 or 1/2, Q fitted with
 # mpmath (tools/fit_roots.py prints these); x - r_hi is exact there (Sterbenz).
 # silu: root -1.2784645427610737951, |t| <= 0.14, degree 9, relative fit error 9.2e-17
@@ -362,12 +362,8 @@ cdef inline floating logsigmoid_bwd_x(floating g, floating x) noexcept nogil:
     cdef floating e = exp_neg(-abs_(x))
     cdef floating num = e if x >= 0 else <floating>1.0
     return g * (num / (<floating>1.0 + e))
-# --- end cat1 (part 1) ---
 
 
-
-
-# --- cat1 (part 2) ---------------------------------------------------------------
 # tanhshrink: for |x| < 1, x - tanh x = x^3 A(z) / (B(z) + z A(z)), z = x^2, from
 # the continued fraction tanh x = x / (1 + z / (3 + z / (5 + ...))) (x^3 A / B is a convergent:
 # depth 5 for float, 9 for double; integer coefficients, all positive, so
@@ -770,4 +766,3 @@ cdef inline floating squareplus_bwd_x(floating g, floating x, floating b) noexce
     # x = +inf: the limit 1 (inf / inf above)
     res = <floating>0.5 if rs == 0 else res
     return g * (<floating>1.0 if x == <floating>INFINITY else res)
-# --- end cat1 ---

@@ -836,7 +836,7 @@ AXIS_OPS = {"softmax": 0, "softmax_backward": 1, "log_softmax": 2, "log_softmax_
             "maxout": 8, "maxout_backward": 9, "prelu": 10, "prelu_backward": 11}
 
 # Which ops start threads at the heavy kernels' size (see _driver.pxi's HEAVY):
-# the registry's `transcendental` of the op's record and direction.
+# the `cost` field of the op's registry record for that direction.
 cdef bint AXIS_HEAVY[12]
 
 
@@ -844,8 +844,8 @@ def _fill_axis_heavy():
     from fastact._registry import BY_NAME
     for name, op in AXIS_OPS.items():
         rec = BY_NAME[name.removesuffix("_backward")]
-        AXIS_HEAVY[op] = rec.transcendental(rec.backward_from[0] if name.endswith("_backward")
-                                            else "forward")
+        direction = rec.backward_from[0] if name.endswith("_backward") else "forward"
+        AXIS_HEAVY[op] = rec.cost_of(direction) == "transcendental"
 
 
 _fill_axis_heavy()

@@ -5,7 +5,7 @@
 # exact ndarray of float32/float64, contiguous, out absent or matching and
 # not partially overlapping); fastact._api then prepares the arrays and calls
 # again.  Keeping the common case here costs ~0.2 us instead of the ~1 us of
-# Python-level array handling (design.md, "Call overhead").
+# Python-level array handling (docs/design.md, "Call overhead").
 
 cimport cython
 cimport numpy as cnp

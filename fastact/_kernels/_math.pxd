@@ -193,7 +193,7 @@ cdef inline floating clamp(floating x, floating lo, floating hi) noexcept nogil:
 # The polynomials approximate e^r = 1 + r + r^2 Q(r) on [-ln2/2, ln2/2]:
 # float uses Cephes' degree-7 minimax coefficients (a degree-6 fit of our
 # own was as accurate alone but left sigmoid 2 ULP off on the seed grid of
-# semantics.md, against 1 with these); double a degree-11 minimax fit of our
+# docs/semantics.md, against 1 with these); double a degree-11 minimax fit of our
 # own (mpmath, Lawson iteration; 3.6e-18, 0.02 ULP).
 # e^r - 1 = r + r^2 Q(r) is the expm1 kernel; exp adds 1 last.
 #
@@ -416,7 +416,7 @@ cdef inline floating tanh_(floating x) noexcept nogil:
     return copysign_(e / (e + <floating>2.0), x)
 
 
-# --- cat1: exp_neg_big, log1p on [0, 1], Phi (the normal cdf) -----------------
+# ---- exp_neg_big, log1p on [0, 1], Phi (the normal cdf) ----------------------
 
 # e^x * 2^K for x <= 0 (and nan): K = 64 (float), 600 (double), so that the
 # result is a normal number over the whole clamped range; big_unscale
@@ -586,4 +586,3 @@ cdef inline floating sqrt_(floating x) noexcept nogil:
         return sqrtf(x)
     else:
         return sqrt(x)
-# --- end cat1 ---
