@@ -235,12 +235,8 @@ def _back_to(like, result):
     ns = getattr(like, "__array_namespace__", None)
     if ns is not None:
         return ns().from_dlpack(result)
-    mod = type(like).__module__.split(".")[0]
-    if mod == "torch":
-        import torch
-        return torch.from_dlpack(result)
     import importlib
-    lib = importlib.import_module(mod)
+    lib = importlib.import_module(type(like).__module__.split(".")[0])    # torch.from_dlpack, ...
     if hasattr(lib, "from_dlpack"):
         return lib.from_dlpack(result)
     return result

@@ -86,15 +86,6 @@ def get_parallel_min(bint heavy=False):
     return _min_for(heavy)
 
 
-def plan(Py_ssize_t n, bint heavy=False):
-    """(threads, elements per item, items) for an elementwise call of n elements."""
-    cdef int nt = threads_for(n, heavy)
-    if nt <= 1:
-        return 1, n, 1
-    cdef Py_ssize_t c = chunk_for(n, nt, CHUNK_ALIGN)
-    return nt, c, (n + c - 1) // c
-
-
 def chunk_plan(Py_ssize_t n, int nthreads):
     """(elements per item, items) when n elements are shared by nthreads."""
     cdef Py_ssize_t c = chunk_for(n, nthreads, CHUNK_ALIGN)
