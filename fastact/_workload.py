@@ -23,6 +23,7 @@ import numpy as np
 
 import fastact as fa
 from fastact import _info, _threads
+from fastact._bench.timing import _ThreadSetter, interleaved
 from fastact._baseline import NUMPY
 
 STEP_SHAPES = ((64, 256), (200, 256), (256, 1024), (1024, 1024))
@@ -56,35 +57,17 @@ def step_functions(name, m, n, dtype="float32", seed=0):
     return {"fastact": fastact_step, "numpy": numpy_step}
 
 
-def _time(fn, number):
-    t0 = time.perf_counter()
-    for _ in range(number):
-        fn()
-    return (time.perf_counter() - t0) / number
-
-
-def _interleaved(impls, rounds, budget_s):
-    """{label: (fn, threads or None)} timed round-robin: the fastest of
-    `rounds` samples of about budget_s each, in seconds per call.  The
-    minimum, as timeit takes it: a VM's stalls only ever add time, and the
+def _fastest(impls, rounds, budget_s):
+    """{label: (fn, 1 or "all")} timed round-robin by the bench's harness: the
+    fastest of `rounds` samples of about budget_s each, in seconds per call.
+    The minimum, as timeit takes it: a VM's stalls only ever add time, and the
     implementations compared here often run the very same code."""
-    default = fa.get_num_threads()
-    numbers = {}
-    for label, (fn, nt) in impls.items():
-        with fa.threads(nt or default):
-            fn()
-            t0 = time.perf_counter()
-            fn()
-            numbers[label] = max(1, int(budget_s / max(time.perf_counter() - t0, 1e-6)))
-    best = {label: float("inf") for label in impls}
-    for r in range(rounds):
-        labels = list(impls)
-        labels = labels[r % len(labels):] + labels[:r % len(labels)]
-        for label in labels:
-            fn, nt = impls[label]
-            with fa.threads(nt or default):
-                best[label] = min(best[label], _time(fn, numbers[label]))
-    return best
+    set_threads = _ThreadSetter(fa.get_num_threads())
+    try:
+        samples = interleaved(impls, set_threads, rounds=rounds, sample_s=budget_s)
+    finally:
+        set_threads.restore()
+    return {label: min(s) for label, s in samples.items()}
 
 
 def _pool_jobs(fn):
@@ -102,8 +85,8 @@ def bench_step(shapes=STEP_SHAPES, activations=STEP_ACTIVATIONS, rounds=31, budg
     for m, n in shapes:
         for name in activations:
             f = step_functions(name, m, n)
-            t = _interleaved({"default": (f["fastact"], None), "one": (f["fastact"], 1),
-                              "numpy": (f["numpy"], None)}, rounds, budget_s)
+            t = _fastest({"default": (f["fastact"], "all"), "one": (f["fastact"], 1),
+                          "numpy": (f["numpy"], "all")}, rounds, budget_s)
             rows.append({"activation": name, "shape": f"{m}x{n}", "threads": default,
                          "pool_jobs": _pool_jobs(f["fastact"]),
                          "default_ms": t["default"] * 1e3, "one_thread_ms": t["one"] * 1e3,

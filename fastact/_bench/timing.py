@@ -25,10 +25,9 @@ class _ThreadSetter:
     """Set the thread counts an implementation is timed with.
 
     spec: None (leave fastact as is), 1 or "all" (fastact's threads), or
-    "torch" (torch on one thread).  torch.set_num_threads(1) calls
-    omp_set_num_threads(1), and torch and fastact share one libgomp: fastact,
-    which honours OpenMP's limit (for threadpoolctl), would then run on one
-    thread too.  So torch is set to one thread only while torch is timed.
+    "torch" (torch on one thread).  torch is set to one thread only while
+    torch is timed, and put back to its default after, so that whatever else
+    runs in the process (BLAS through torch, ...) is timed as the user has it.
     """
 
     def __init__(self, all_threads, torch=None):
