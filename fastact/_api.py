@@ -206,24 +206,25 @@ def _via_ufunc(fname, rec, kid, direction, arrays, out, params, where, dtype):
     return r.astype(_F16) if half and hasattr(r, "astype") else r
 
 
-def _foreign(fname, arrays, compute):
-    """An array of another library (a torch CPU tensor, a JAX array, ...):
-    computed on a zero-copy NumPy view through DLPack, returned as that
-    library's array (through DLPack again)."""
-    views = []
-    for v in arrays:
-        if _route(v) != "foreign":
-            views.append(v)
-            continue
-        try:
-            views.append(np.from_dlpack(v))
-        except (BufferError, RuntimeError, TypeError, ValueError) as exc:
-            raise TypeError(f"{fname}: a {type(v).__module__}.{type(v).__name__} that NumPy cannot "
-                            f"view ({exc}); fastact computes on the CPU: move it there first "
-                            f"(e.g. tensor.cpu())") from None
-    result = compute(views)
+def _dlpack_view(fname, v):
+    try:
+        return np.from_dlpack(v)
+    except (BufferError, RuntimeError, TypeError, ValueError) as exc:
+        raise TypeError(f"{fname}: a {type(v).__module__}.{type(v).__name__} that NumPy cannot "
+                        f"view ({exc}); fastact computes on the CPU: move it there first "
+                        f"(e.g. tensor.cpu())") from None
+
+
+def _foreign(fname, arrays, out, compute):
+    """Arrays of another library (a torch CPU tensor, a JAX array, ...):
+    computed on zero-copy NumPy views through DLPack by compute(views, out),
+    returned as that library's array (through DLPack again), or in `out`."""
+    views = [_dlpack_view(fname, v) if _route(v) == "foreign" else v for v in arrays]
+    if out is not None:
+        compute(views, _dlpack_view(fname, out) if _route(out) == "foreign" else out)
+        return out
     like = next(v for v in arrays if _route(v) == "foreign")
-    return _back_to(like, result)
+    return _back_to(like, compute(views, None))
 
 
 def _back_to(like, result):
@@ -245,9 +246,10 @@ def _back_to(like, result):
 def forward(rec: Activation, kid: int, x, out, params, where=True, dtype=None):
     """General path of an elementwise forward."""
     fname = rec.name
-    route = "ufunc" if out is not None and _route(out) == "ufunc" else _route(x)
+    route = _route(x) if out is None or _route(out) == "array" else _route(out)
     if route == "foreign":
-        return _foreign(fname, (x,), lambda v: forward(rec, kid, v[0], None, params, where, dtype))
+        return _foreign(fname, (x,), out,
+                        lambda v, o: forward(rec, kid, v[0], o, params, where, dtype))
     if route == "ufunc" or where is not True or dtype is not None or _has_arrays(params):
         return _via_ufunc(fname, rec, kid, 0, (x,), out, params, where, dtype)
     a, rdtype = _input(fname, x, out)
@@ -273,8 +275,8 @@ def backward(rec: Activation, kid: int, form: int, g, a, out, params, where=True
     aname = "xy"[form]
     routes = {_route(g), _route(a), "array" if out is None else _route(out)}
     if "foreign" in routes:
-        return _foreign(fname, (g, a), lambda v: backward(rec, kid, form, v[0], v[1], None, params,
-                                                          where, dtype))
+        return _foreign(fname, (g, a), out,
+                        lambda v, o: backward(rec, kid, form, v[0], v[1], o, params, where, dtype))
     if "ufunc" in routes or where is not True or dtype is not None or _has_arrays(params):
         gs, as_ = np.shape(g), np.shape(a)
         if gs != as_:
@@ -329,11 +331,66 @@ def _axis_run(fname, op, arrays, out, axis, rdtype):
     return _finish(res, rdtype, out, scalar)
 
 
+def _labelled(value):
+    return type(value).__module__.split(".")[0] in ("pandas", "xarray")
+
+
+def _relabel(like, result, ax, keep):
+    """result as a pandas or xarray object with like's labels; along axis ax,
+    those of the positions keep(length) (glu: its first half; maxout: each
+    group's first entry)."""
+    sel = keep(like.shape[ax]) if keep is not None else slice(None)
+    if type(like).__module__.startswith("xarray"):
+        return like.isel({like.dims[ax]: sel}).copy(data=result)
+    import pandas as pd
+    sub = like.iloc[(slice(None),) * ax + (sel,)]
+    if sub.ndim == 1:
+        return pd.Series(result, index=sub.index, name=sub.name)
+    return pd.DataFrame(result, index=sub.index, columns=sub.columns)
+
+
+def _axis_other(fname, arrays, out, ax_of, again, gufunc, like=0, keep=None):
+    """An axis function whose arguments are not all plain arrays (dask aside):
+    arrays of another library through DLPack; pandas and xarray objects
+    computed on their values and returned with their labels (their own
+    ufunc dispatch would apply a generalized ufunc per column block); any
+    other type that overrides NumPy's ufuncs (masked arrays, subclasses,
+    ...) through the generalized ufunc, gufunc(ax), which keeps its type.
+    again(values, out) is the plain-array call; ax_of(ndim) checks the axis.
+    None when every argument is a plain array."""
+    routes = {_route(v) for v in arrays} | ({_route(out)} if out is not None else set())
+    if "foreign" in routes:
+        return _foreign(fname, arrays, out, again)
+    if "ufunc" not in routes:
+        return None
+    if any(_labelled(v) for v in arrays):
+        if out is not None and type(out) is not np.ndarray:
+            raise TypeError(f"{fname}: out must be a numpy.ndarray, got {type(out).__name__}")
+        result = again([np.asarray(v) if _labelled(v) else v for v in arrays], out)
+        src = arrays[like]
+        if out is not None or not _labelled(src):
+            return result
+        return _relabel(src, result, ax_of(src.ndim), keep)
+    ndim = np.ndim(arrays[like])
+    ax = ax_of(ndim)
+    dts = [getattr(v, "dtype", None) for v in arrays]
+    result = gufunc(ax) if out is None else gufunc(ax, out=out)
+    if out is None and all(d is not None and np.dtype(d) == _F16 for d in dts):
+        result = result.astype(_F16)        # computed in float32, kept, as for ndarrays
+    return result
+
+
 def axis_forward(rec: Activation, op: int, x, axis, out):
     fname = rec.name
     if _is_dask(x):
         from fastact import _dask
         return _dask.along_axis(rec, "forward", (x,), out, axis)
+    if type(x) is not np.ndarray:
+        r = _axis_other(fname, (x,), out, lambda nd: _axis(fname, axis, nd),
+                        lambda v, o: axis_forward(rec, op, v[0], axis, o),
+                        lambda ax, **kw: _gufunc(fname)(x, axis=ax, **kw))
+        if r is not None:
+            return r
     a, rdtype = _input(fname, x, out)
     return _axis_run(fname, op, [a], out, axis, rdtype)
 
@@ -343,6 +400,17 @@ def axis_backward(rec: Activation, op: int, g, y, axis, out):
     if _is_dask(g) or _is_dask(y):
         from fastact import _dask
         return _dask.along_axis(rec, "y", (g, y), out, axis)
+    if type(g) is not np.ndarray or type(y) is not np.ndarray:
+        def via_gufunc(ax, **kw):
+            if np.shape(g) != np.shape(y):
+                raise ValueError(f"{fname}: grad has shape {np.shape(g)} but y has shape "
+                                 f"{np.shape(y)}; they must be equal")
+            return _gufunc(fname)(g, y, axis=ax, **kw)
+        r = _axis_other(fname, (g, y), out, lambda nd: _axis(fname, axis, nd),
+                        lambda v, o: axis_backward(rec, op, v[0], v[1], axis, o),
+                        via_gufunc, like=1 if _labelled(y) else 0)
+        if r is not None:
+            return r
     ga, ya, rdtype = _grad_pair(fname, g, "y", y, out)
     return _axis_run(fname, op, [ga, ya], out, axis, rdtype)
 
@@ -366,11 +434,55 @@ def _shaped_setup(rec, fname, shape, axis, params):
     return ax, math.prod(shp[:ax]), k, math.prod(shp[ax + 1:]), p, out_shape
 
 
+def _gufunc(fname):
+    from fastact import ufuncs
+    return getattr(ufuncs, fname)
+
+
+def _grouped(rec, fname, x, axis, params):
+    """(axis, x as the gufunc takes it, the axes= of its core dimensions):
+    glu's axis as it is, maxout's split into (groups, pieces)."""
+    shape = np.shape(x)
+    if len(shape) == 0:
+        raise ValueError(f"{fname}: x must have at least one dimension")
+    ax, _, k, _, p, _ = _shaped_setup(rec, fname, shape, axis, params)
+    if rec.name == "glu":
+        return ax, x, (ax,)
+    if isinstance(x, np.matrix):            # never more than 2-d
+        x = np.asarray(x)
+    return ax, x.reshape(shape[:ax] + (k // p, p) + shape[ax + 1:]), (ax, ax + 1)
+
+
+def _no_masks(fname, named):
+    for name, v in named:
+        if isinstance(v, np.ma.MaskedArray):
+            raise TypeError(f"{fname}: {name} is a masked array, which {fname} does not support "
+                            f"(a mask cannot follow an axis that changes length); pass "
+                            f"{name}.filled(...) or np.asarray({name})")
+
+
+def _kept(rec, params):
+    """Which positions along the axis glu / maxout's output keeps the labels of."""
+    if rec.name == "glu":
+        return lambda n: slice(0, n // 2)
+    return lambda n: slice(0, None, int(params["pieces"]))
+
+
 def axis_x_forward(rec: Activation, op: int, x, axis, out, params):
     fname = rec.name
     if _is_dask(x):
         from fastact import _dask
         return _dask.along_axis_x(rec, "forward", (x,), out, axis, params)
+    if type(x) is not np.ndarray:
+        def via_gufunc(ax, **kw):
+            _no_masks(fname, (("x", x), ("out", kw.get("out"))))
+            _, xg, core = _grouped(rec, fname, x, axis, params)
+            return _gufunc(fname)(xg, axes=[core, (ax,)], **kw)
+        r = _axis_other(fname, (x,), out, lambda nd: _axis(fname, axis, nd),
+                        lambda v, o: axis_x_forward(rec, op, v[0], axis, o, params),
+                        via_gufunc, keep=_kept(rec, params))
+        if r is not None:
+            return r
     a, rdtype = _as_array(fname, "x", x)
     if a.ndim == 0:
         raise ValueError(f"{fname}: x must have at least one dimension")
@@ -391,6 +503,19 @@ def axis_x_backward(rec: Activation, op: int, g, x, axis, out, params):
     if _is_dask(g) or _is_dask(x):
         from fastact import _dask
         return _dask.along_axis_x(rec, "x", (g, x), out, axis, params)
+    if type(g) is not np.ndarray or type(x) is not np.ndarray:
+        def via_gufunc(ax, **kw):
+            _no_masks(fname, (("grad", g), ("x", x), ("out", kw.get("out"))))
+            _, xg, core = _grouped(rec, fname, x, axis, params)
+            if "out" in kw:
+                kw["out"] = kw["out"].reshape(np.shape(xg))
+            r = _gufunc(fname)(g, xg, axes=[(ax,), core, core], **kw)
+            return r.reshape(np.shape(x))
+        r = _axis_other(fname, (g, x), out, lambda nd: _axis(fname, axis, nd),
+                        lambda v, o: axis_x_backward(rec, op, v[0], v[1], axis, o, params),
+                        via_gufunc, like=1)
+        if r is not None:
+            return r
     ga, gdt = _as_array(fname, "grad", g)
     xa, xdt = _as_array(fname, "x", x)
     if xa.ndim == 0:

