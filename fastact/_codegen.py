@@ -312,7 +312,7 @@ def ufunc_names(registry) -> list:
             names.append(kernel + sfx)
             if kernel == rec.name:
                 names += [alias + sfx for alias in rec.aliases]
-    names += [rec.name + sfx for rec in registry.ACTIVATIONS if rec.kind == "softmax"
+    names += [rec.name + sfx for rec in registry.ACTIVATIONS if rec.gufunc
               for sfx in ("", "_backward")]
     return names
 

@@ -88,27 +88,17 @@ def _make():
                     made[alias + _SUFFIX[d]] = made[name]
     ops = _dispatch.active_module().AXIS_OPS
     for rec in ACTIVATIONS:
-        if rec.name not in _GUFUNCS:
+        if rec.gufunc is None:
             continue
-        for d, sig in enumerate(_GUFUNCS[rec.name]):
+        for d, sig in enumerate(rec.gufunc):
             name = rec.name + ("_backward" if d else "")
             args = ("grad, " + rec.backward_from[0]) if d else "x"
             doc = (f"{rec.summary} As fastact.{name}, a generalized ufunc {sig}: "
                    f"{name}({args}).\n\n{rec.gradient if d else rec.formula}")
             made[name] = by_kernel[ops[name], 3] = _ufuncs.make(
-                name, 3, 1 + d, ops[name], doc, sig, halves=rec.name == "glu")
+                name, 3, 1 + d, ops[name], doc, sig, halves=rec.extra.get("out_len") == "k // 2")
             table[name] = (rec, rec.name, 3)
     return made, table, by_kernel
-
-
-# The generalized ufuncs along an axis: (forward, backward) signatures.
-_GUFUNCS = {
-    "softmax": ("(n)->(n)", "(n),(n)->(n)"),
-    "log_softmax": ("(n)->(n)", "(n),(n)->(n)"),
-    "softmin": ("(n)->(n)", "(n),(n)->(n)"),
-    "glu": ("(n)->(m)", "(m),(n)->(n)"),                 # m = n / 2
-    "maxout": ("(m,p)->(m)", "(m),(m,p)->(m,p)"),       # groups of p
-}
 
 
 _UFUNCS, UFUNCS, BY_KERNEL = _make()

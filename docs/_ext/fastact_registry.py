@@ -520,16 +520,19 @@ def ufunc_page() -> str:
     rows, blocks = [], []
     for uname, (rec, kernel, d) in ufuncs.UFUNCS.items():
         u = getattr(ufuncs, uname)
-        if d == 3:                      # a generalized ufunc over one axis (softmax family)
+        if d == 3:                      # a generalized ufunc along an axis
             backward = uname.endswith("_backward")
-            inputs = "grad, y" if backward else "x"
+            given = rec.backward_from[0]
+            inputs = f"grad, {given}" if backward else "x"
+            # axis= needs one core dimension shared by every argument; axes= any
+            shared = len(set(u.signature.replace("->", ",")[1:-1].split("),("))) == 1
             rows.append([f":py:func:`{uname}`", lit(f"({inputs})"),
-                         esc(f"{'backward from y' if backward else 'forward'}, along an axis "
-                             f"{u.signature}"), f":doc:`{rec.name}`", lit(", ".join(u.types))])
-            blocks.append(f".. py:function:: {uname}({inputs}, /, out=None, *, axis=-1, "
-                          f"casting='same_kind', dtype=None)\n\n"
-                          + indent(f"Generalized ufunc {lit(u.signature)} of :doc:`{rec.name}` "
-                                   f"over one axis; loops {lit(', '.join(u.types))}.") + "\n")
+                         esc(f"{'backward from ' + given if backward else 'forward'}, along an "
+                             f"axis {u.signature}"), f":doc:`{rec.name}`", lit(", ".join(u.types))])
+            blocks.append(f".. py:function:: {uname}({inputs}, /, out=None, *, "
+                          f"{'axis=-1' if shared else 'axes=None'}, casting='same_kind', dtype=None)\n\n"
+                          + indent(f"Generalized ufunc {lit(u.signature)} of :doc:`{rec.name}`; "
+                                   f"loops {lit(', '.join(u.types))}.") + "\n")
             continue
         inputs = first[d] + "".join(f", {p.name}" for p in rec.params)
         variant = ""

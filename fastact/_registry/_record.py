@@ -128,6 +128,9 @@ class Activation:
     # ("approximate", (("none", "gelu"), ("tanh", "gelu_tanh"))).
     variants: tuple | None = None
     class_name: str = ""
+    # The axis functions' generalized ufuncs in fastact.ufuncs: (forward,
+    # backward) signatures, e.g. ("(n)->(n)", "(n),(n)->(n)").
+    gufunc: tuple | None = None
     numpy: dict = field(default_factory=dict)
     torch: dict = field(default_factory=dict)
     torch_notes: dict = field(default_factory=dict)

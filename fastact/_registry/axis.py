@@ -10,6 +10,7 @@ RECORDS = (
     # (condition, parameter to name, why) the check on k.
     Activation(
         name="softmax", kind="softmax",
+        gufunc=("(n)->(n)", "(n),(n)->(n)"),
         summary="Softmax along an axis.",
         formula="softmax(x)_i = exp(x_i - max(x)) / sum_j exp(x_j - max(x))",
         gradient="y * (g - sum(g * y))  along the axis",
@@ -26,6 +27,7 @@ RECORDS = (
     ),
     Activation(
         name="log_softmax", kind="softmax",
+        gufunc=("(n)->(n)", "(n),(n)->(n)"),
         summary="Log-softmax along an axis.",
         formula="log_softmax(x)_i = x_i - max(x) - log(sum_j exp(x_j - max(x)))",
         gradient="g - exp(y) * sum(g)  along the axis",
@@ -45,6 +47,7 @@ RECORDS = (
     ),
     Activation(
         name="softmin", kind="softmax",
+        gufunc=("(n)->(n)", "(n),(n)->(n)"),
         summary="Softmin along an axis: softmax(-x).",
         formula="softmin(x)_i = exp(-x_i + min(x)) / sum_j exp(-x_j + min(x))",
         gradient="-(y * (g - sum(g * y)))  along the axis",
@@ -58,6 +61,7 @@ RECORDS = (
     ),
     Activation(
         name="glu", kind="axis_x",
+        gufunc=("(n)->(m)", "(m),(n)->(n)"),
         summary="Gated linear unit along an axis.",
         formula="glu(x) = a * sigmoid(b), with a, b the first and second halves of x along axis",
         gradient="d/da = sigmoid(b), d/db = a * sigmoid(b) * sigmoid(-b)",
@@ -77,6 +81,7 @@ RECORDS = (
     ),
     Activation(
         name="maxout", kind="axis_x",
+        gufunc=("(m,p)->(m)", "(m),(m,p)->(m,p)"),
         summary="Maxout: the maximum over groups of `pieces` consecutive entries along an axis.",
         formula="maxout(x)_q = max(x_{q*pieces}, ..., x_{q*pieces + pieces - 1})",
         gradient="g routed to the arg-max of each group (the first one on ties)",
