@@ -567,7 +567,9 @@ cdef inline double _gelu_tanh_d(double x) noexcept nogil:
     cdef double xc = clamp(x, -40.0, 40.0)
     cdef double eb = _gelu_tanh_eb(xc, &wp)
     cdef double d = 1.0 + big_unscale(eb)
-    cdef double r = x / d if x >= 0 else big_unscale(x * (eb / d))
+    cdef bint nonneg = x >= 0
+    cdef double r = (x if nonneg else x * eb) / d       # one division for both signs
+    r = r if nonneg else big_unscale(r)
     return copysign_(0.0, x) if x < -40.0 else r
 
 # sigma(w) (1 + x w' sigma(-w))
