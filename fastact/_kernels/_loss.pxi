@@ -1,0 +1,254 @@
+# Reductions along the last axis, fused: logsumexp (op 20) and its backward
+# (21), softmax cross-entropy (22) and its backward (23).  The array is
+# C-contiguous, seen as (rows, K); fastact._loss moves another axis last.
+# One work item is a block of rows; a row's result depends on that row only,
+# so the numbers do not depend on the threads.  The row maximum, the
+# corrected e^(x - m) and the compensated sums are the softmax's (_axis.pxi).
+
+cdef struct LossJob:
+    int op, typenum
+    const void* x
+    const void* tp          # probability targets (x's dtype and shape), or NULL
+    const int64_t* ti       # class-index targets (one per row), or NULL
+    const double* w         # class weights (K), or NULL
+    const double* gs        # per-row upstream gradient (ops 21, 23)
+    void* out               # per-row results (op 20), x's shape (21, 23)
+    double* rows            # per-row losses (op 22)
+    double eps, wsum        # label smoothing; the sum of the weights (K if none)
+    int64_t ignore
+    Py_ssize_t k, n, per
+
+
+cdef inline bint _row_lse(const floating* x, Py_ssize_t k, floating* mp, double* lp) noexcept nogil:
+    """m = max(x) and l = log(sum e^(x - m)) (so lse = m + l), l in double;
+    False when m is not finite (then l is not computed)."""
+    cdef floating m = _row_max(x, k, False)
+    cdef double s, c
+    mp[0] = m
+    if not (m - m == 0):
+        return False
+    if floating is float:
+        s = _row_expsum_split(x, k, m, &c)
+    else:
+        s = _row_expsum(x, <floating*>NULL, k, m, <floating>1.0, &c, False, True)
+    lp[0] = _log_sum(s, c)
+    return True
+
+
+cdef inline double _lse_special(const floating* x, Py_ssize_t k, floating m) noexcept nogil:
+    """logsumexp of a row whose maximum is not finite: nan if a nan is in it,
+    else m (+inf, or -inf for a row of -inf), as torch.logsumexp."""
+    cdef Py_ssize_t j
+    for j in range(k):
+        if x[j] != x[j]:
+            return NAN
+    return <double>m
+
+
+cdef inline void _lse_row(const floating* x, floating* out, Py_ssize_t k) noexcept nogil:
+    cdef floating m
+    cdef double l
+    if _row_lse(x, k, &m, &l):
+        out[0] = <floating>(<double>m + l)
+    else:
+        out[0] = <floating>_lse_special(x, k, m)
+
+
+cdef inline void _lse_bwd_row(double g, const floating* x, floating* out, Py_ssize_t k) noexcept nogil:
+    # g softmax(x); a row whose maximum is not finite: g e^(x - lse) as torch
+    cdef Py_ssize_t j
+    cdef floating m = _row_max(x, k, False)
+    cdef floating gf = <floating>g, lse
+    if m - m == 0:
+        _softmax_row(x, out, k, False)
+        for j in range(k):
+            out[j] = gf * out[j]
+    else:
+        lse = <floating>_lse_special(x, k, m)
+        for j in range(k):
+            out[j] = gf * exp_(x[j] - lse)
+
+
+cdef inline double _ce_row(const LossJob* jb, const floating* x, const floating* p,
+                           Py_ssize_t r) noexcept nogil:
+    """The row's loss, before the reduction: with logp = x - m - l,
+    class index t: (1 - eps) w_t (-logp_t) + eps/K sum_c w_c (-logp_c) (0 if ignored);
+    probabilities: sum_c w_c p'_c (-logp_c), p' = (1 - eps) p + eps/K."""
+    cdef Py_ssize_t c, k = jb.k
+    cdef floating m
+    cdef double l, v, s = 0.0, comp = 0.0, wt, pc
+    cdef int64_t t = 0
+    cdef double eps = jb.eps, ek = jb.eps / <double>jb.k
+    if jb.ti != NULL:
+        t = jb.ti[r]
+        if t == jb.ignore:
+            return 0.0
+    if not _row_lse(x, k, &m, &l):
+        return NAN
+    if jb.ti != NULL:
+        wt = jb.w[t] if jb.w != NULL else 1.0
+        # -logp = l - (x - m): both terms >= 0, nothing cancels
+        v = (1.0 - eps) * wt * (l - (<double>x[t] - <double>m))
+        if eps == 0.0:
+            return v
+        for c in range(k):
+            _add_compensated(&s, &comp, (jb.w[c] if jb.w != NULL else 1.0)
+                             * (l - (<double>x[c] - <double>m)))
+        return v + ek * (s + comp)
+    for c in range(k):
+        pc = (1.0 - eps) * <double>p[c] + ek if eps != 0.0 else <double>p[c]
+        if jb.w != NULL:
+            pc = pc * jb.w[c]
+        _add_compensated(&s, &comp, pc * (l - (<double>x[c] - <double>m)))
+    return s + comp
+
+
+cdef inline void _ce_bwd_row(const LossJob* jb, const floating* x, const floating* p,
+                             floating* out, Py_ssize_t r) noexcept nogil:
+    """dL/dx of the row: gs (A softmax_c - B_c), class index t:
+    A = (1 - eps) w_t + eps/K W, B_c = (1 - eps) w_t [c == t] + eps/K w_c;
+    probabilities: A = sum_c w_c p'_c, B_c = w_c p'_c.  At c = t,
+    softmax_t - 1 = -(the other terms' sum) / sum: no cancellation."""
+    cdef Py_ssize_t c, k = jb.k
+    cdef floating m = _row_max(x, k, False)
+    cdef double s, comp, a, cf, others, g = jb.gs[r], ek = jb.eps / <double>jb.k
+    cdef double eps = jb.eps, wt = 1.0, pa = 0.0, pcomp = 0.0, pc
+    cdef int64_t t = -1
+    cdef floating cff
+    if jb.ti != NULL:
+        t = jb.ti[r]
+        if t == jb.ignore:
+            t = -1
+            g = 0.0                     # nan rows stay nan (as torch)
+    if not (m - m == 0):
+        for c in range(k):
+            out[c] = NAN
+        return
+    s = _row_expsum(x, out, k, m, <floating>1.0, &comp, True, floating is double)
+    if jb.ti != NULL:
+        if t >= 0 and jb.w != NULL:
+            wt = jb.w[t]
+        a = (1.0 - eps) * wt + ek * jb.wsum
+    else:
+        for c in range(k):
+            pc = (1.0 - eps) * <double>p[c] + ek if eps != 0.0 else <double>p[c]
+            _add_compensated(&pa, &pcomp, pc * jb.w[c] if jb.w != NULL else pc)
+        a = pa + pcomp
+    cf = g * a / (s + comp)
+    if jb.ti != NULL and jb.w == NULL and eps == 0.0:
+        # the common case: out = cf e^(x - m), then the target's entry
+        if floating is float:
+            cff = <float>cf         # out = cf e in one float multiply: 1 ULP more, 2x the speed
+            for c in range(k):
+                out[c] = cff * out[c]
+        else:
+            for c in range(k):
+                out[c] = cf * out[c]
+    elif jb.ti != NULL:
+        for c in range(k):
+            out[c] = <floating>(cf * <double>out[c] - g * ek * (jb.w[c] if jb.w != NULL else 1.0))
+    else:
+        for c in range(k):
+            pc = (1.0 - eps) * <double>p[c] + ek if eps != 0.0 else <double>p[c]
+            if jb.w != NULL:
+                pc = pc * jb.w[c]
+            out[c] = <floating>(cf * <double>out[c] - g * pc)
+    if t >= 0:
+        # e_t is exactly 1 when x_t = m, and s - e_t is exact when e_t >= s / 2
+        # (Sterbenz): the other terms' sum, with the sum's compensation
+        others = (s - <double>_exp_diff(x[t], m, _one(m))) + comp
+        out[t] = <floating>(-g * a * others / (s + comp)
+                            + g * ek * (jb.wsum - (jb.w[t] if jb.w != NULL else 1.0)))
+
+
+cdef inline void _loss_rows(const LossJob* jb, Py_ssize_t lo, Py_ssize_t hi,
+                            floating like) noexcept nogil:
+    cdef const floating* x = <const floating*>jb.x
+    cdef const floating* p = <const floating*>jb.tp
+    cdef floating* out = <floating*>jb.out
+    cdef Py_ssize_t r, k = jb.k
+    for r in range(lo, hi):
+        if jb.op == 20:
+            _lse_row(x + r * k, out + r, k)
+        elif jb.op == 21:
+            _lse_bwd_row(jb.gs[r], x + r * k, out + r * k, k)
+        elif jb.op == 22:
+            jb.rows[r] = _ce_row(jb, x + r * k, p + r * k if p != NULL else p, r)
+        else:
+            _ce_bwd_row(jb, x + r * k, p + r * k if p != NULL else p, out + r * k, r)
+
+
+cdef void _loss_items(const LossJob* jb, Py_ssize_t lo, Py_ssize_t hi) noexcept nogil:
+    if jb.typenum == cnp.NPY_FLOAT:
+        _loss_rows(jb, lo, hi, <float>0)
+    else:
+        _loss_rows(jb, lo, hi, <double>0)
+
+
+cdef void _loss_pool_item(void* ctx, Py_ssize_t c) noexcept nogil:
+    cdef const LossJob* jb = <const LossJob*>ctx
+    cdef Py_ssize_t lo = c * jb.per
+    _loss_items(jb, lo, lo + jb.per if lo + jb.per < jb.n else jb.n)
+
+
+cdef void _loss_run(LossJob* jb) noexcept nogil:
+    cdef int nt = threads_for(jb.n * jb.k, True)
+    if nt > jb.n:
+        nt = <int>jb.n
+    if nt <= 1:
+        _loss_items(jb, 0, jb.n)
+        return
+    jb.per = chunk_for(jb.n, nt, 1)
+    run(_loss_pool_item, jb, (jb.n + jb.per - 1) // jb.per, nt)
+
+
+LOSS_OPS = {"logsumexp": 20, "logsumexp_backward": 21, "cross_entropy": 22,
+            "cross_entropy_backward": 23}
+
+
+cdef const void* _data_or_null(object a, int typenum, Py_ssize_t size, str what) except? NULL:
+    if a is None:
+        return NULL
+    cdef cnp.ndarray aa = <cnp.ndarray?>a
+    if (cnp.PyArray_TYPE(aa) != typenum or not cnp.PyArray_IS_C_CONTIGUOUS(aa)
+            or cnp.PyArray_SIZE(aa) < size):
+        raise ValueError(f"loss_apply: {what} must be C-contiguous, of {size} elements")
+    return cnp.PyArray_DATA(aa)
+
+
+def loss_apply(int op, x, Py_ssize_t n, Py_ssize_t k, out=None, rows=None, gs=None,
+               ti=None, tp=None, w=None, double eps=0.0, double wsum=0.0,
+               long long ignore=-100):
+    """Run loss op `op` on x, C-contiguous float32/float64 of n rows of k
+    (checked by fastact._loss; the sizes here again).
+
+    op 20: out[r] = logsumexp(x[r]) (out: n, x's dtype); 21: out = gs[r]
+    softmax(x[r]) (out: x's shape and dtype, gs: n float64); 22: rows[r] =
+    the cross-entropy of row r before the reduction (rows: n float64); 23:
+    out = its gradient times gs[r].  ti: int64 class indices (n) or tp:
+    probabilities (x's shape and dtype); w: float64 class weights (k) or None;
+    eps: label smoothing; wsum: sum of w (k if None); ignore: ignore_index.
+    """
+    cdef cnp.ndarray xa = <cnp.ndarray?>x
+    cdef int typenum = cnp.PyArray_TYPE(xa)
+    if typenum != cnp.NPY_FLOAT and typenum != cnp.NPY_DOUBLE:
+        raise ValueError("loss_apply: x must be float32 or float64")
+    cdef LossJob j
+    j.op = op; j.typenum = typenum; j.k = k; j.n = n; j.eps = eps; j.wsum = wsum
+    j.ignore = ignore
+    j.x = _data_or_null(x, typenum, n * k, "x")
+    j.tp = _data_or_null(tp, typenum, n * k, "tp")
+    j.ti = <const int64_t*>_data_or_null(ti, cnp.NPY_INT64, n, "ti")
+    j.w = <const double*>_data_or_null(w, cnp.NPY_DOUBLE, k, "w")
+    j.gs = <const double*>_data_or_null(gs, cnp.NPY_DOUBLE, n if op in (21, 23) else 0, "gs")
+    j.rows = <double*>_data_or_null(rows, cnp.NPY_DOUBLE, n if op == 22 else 0, "rows")
+    j.out = <void*>_data_or_null(out, typenum, (n if op == 20 else n * k) if op != 22 else 0, "out")
+    if (op in (21, 23) and (j.gs == NULL or j.out == NULL)) or (op == 20 and j.out == NULL) \
+            or (op == 22 and j.rows == NULL) or not 20 <= op <= 23:
+        raise ValueError(f"loss_apply: op {op} lacks an array")
+    if op in (22, 23) and (j.ti == NULL) == (j.tp == NULL):
+        raise ValueError("loss_apply: pass one of ti and tp")
+    if n * k == 0:
+        return
+    with nogil:
+        _loss_run(&j)
