@@ -196,13 +196,15 @@ def cross_entropy(rec, logits, target, axis, weight, ignore_index, reduction, la
         _api._K.loss_apply(22, xc, n, k, rows=rows, ti=ti, tp=tp, w=w, eps=eps,
                            wsum=float(k) if w is None else float(np.sum(w)), ignore=ignore)
     if reduction == "none":
-        r = rows.reshape(batch).astype(rdtype)
+        with np.errstate(over="ignore"):         # a float32 loss beyond its range: inf
+            r = rows.reshape(batch).astype(rdtype)
         return r[()] if r.ndim == 0 else r
     total = math.fsum(rows.tolist()) if cdt == _api._F64 else float(np.sum(rows))
     if reduction == "mean":
         with np.errstate(divide="ignore", invalid="ignore"):
             total = np.float64(total) / np.float64(_denominator(ti, w, ignore, n))
-    return rdtype.type(total)
+    with np.errstate(over="ignore"):
+        return rdtype.type(total)
 
 
 def cross_entropy_backward(rec, grad, logits, target, axis, weight, ignore_index, reduction,
