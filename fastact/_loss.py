@@ -29,14 +29,27 @@ def _rows(fname, x, axis, cdt):
     ax = _api._axis(fname, axis, x.ndim)
     k = shape[ax]
     batch = shape[:ax] + shape[ax + 1:]
+    if ax == len(shape) - 1 and x.dtype == cdt and x.flags.c_contiguous:
+        return x.reshape(shape), ax, batch, k          # the common case: no copy, no view
     moved = np.moveaxis(x.reshape(shape), ax, -1)
     return np.ascontiguousarray(moved, dtype=cdt), ax, batch, k
+
+
+def _result(out, shape, ax, ndim, cdt):
+    """Where an (..., k) result is computed: out itself when it can be (C-contiguous,
+    the compute dtype, the class axis last), else a new array."""
+    if (out is not None and out.dtype == cdt and out.flags.c_contiguous
+            and (ndim <= 1 or ax == ndim - 1)):
+        return out.reshape(shape)
+    return np.empty(shape, dtype=cdt)
 
 
 def _back(res, ax, out, rdtype, ndim):
     """An (..., k) result with its last axis moved back to ax, written into out
     if given, in the result dtype."""
     r = np.moveaxis(res, -1, ax) if ndim > 1 else res.reshape(res.shape[-1:] if ndim else ())
+    if out is not None and np.shares_memory(out, res):
+        return out
     if out is not None:
         np.copyto(out, r, casting="unsafe" if rdtype == _api._F16 else "same_kind")
         return out
@@ -103,7 +116,7 @@ def logsumexp_backward(rec, grad, x, axis, keepdims, out):
     cdt = _api._compute_dtype(rdtype)
     xc, ax, batch, k = _rows(fname, a, axis, cdt)
     n = math.prod(batch)
-    res = np.empty(xc.shape, dtype=cdt)
+    res = _result(out, xc.shape, ax, a.ndim, cdt)
     if n * k:
         gs = np.ascontiguousarray(g.astype(cdt).reshape(n), dtype=np.float64)
         _api._K.loss_apply(21, xc, n, k, out=res, gs=gs)
@@ -113,6 +126,10 @@ def logsumexp_backward(rec, grad, x, axis, keepdims, out):
 # --------------------------------------------------------- cross_entropy --
 
 def _options(fname, reduction, label_smoothing, ignore_index):
+    if (reduction in _REDUCTIONS and reduction.__class__ is str and ignore_index.__class__ is int
+            and label_smoothing.__class__ is float and 0.0 <= label_smoothing <= 1.0
+            and -2**63 <= ignore_index < 2**63):
+        return reduction, label_smoothing, ignore_index
     if not isinstance(reduction, str) or reduction not in _REDUCTIONS:
         raise ValueError(f"{fname}: reduction must be one of {', '.join(map(repr, _REDUCTIONS))}, "
                          f"got {reduction!r}")
@@ -145,12 +162,7 @@ def _setup(fname, logits, target, axis, weight, ignore_index):
         if t.shape != batch:
             raise ValueError(f"{fname}: target of class indices has shape {t.shape}; expected "
                              f"{batch}, the shape of logits {a.shape} without axis {axis}")
-        ti = np.ascontiguousarray(t, dtype=np.int64).reshape(-1)
-        bad = (ti != ignore_index) & ((ti < 0) | (ti >= k))
-        if bad.any():
-            raise ValueError(f"{fname}: target has class index {ti[bad][0]}, out of range for "
-                             f"{k} classes (expected 0 <= index < {k}, or ignore_index="
-                             f"{ignore_index})")
+        ti = np.ascontiguousarray(t, dtype=np.int64).reshape(-1)    # checked by the kernel
     elif t.dtype.kind == "f":
         if t.shape != a.shape:
             raise ValueError(f"{fname}: target of class probabilities has shape {t.shape}; "
@@ -172,6 +184,13 @@ def _setup(fname, logits, target, axis, weight, ignore_index):
     return a, rdtype, cdt, xc, ax, batch, k, ti, tp, w
 
 
+def _bad_index(fname, ti, k, ignore_index):
+    """The error for a class index out of range (the kernel found one)."""
+    bad = (ti != ignore_index) & ((ti < 0) | (ti >= k))
+    return ValueError(f"{fname}: target has class index {ti[bad][0]}, out of range for {k} "
+                      f"classes (expected 0 <= index < {k}, or ignore_index={ignore_index})")
+
+
 def _denominator(ti, w, ignore_index, n):
     """What reduction="mean" divides by: the weight of the targets that are
     not ignored (their count without weights), or the number of rows for
@@ -181,7 +200,7 @@ def _denominator(ti, w, ignore_index, n):
     keep = ti != ignore_index
     if w is None:
         return float(np.count_nonzero(keep))
-    return float(np.sum(w[ti[keep]]))
+    return float(np.sum(np.take(w, ti[keep], mode="clip")))    # a bad index: the kernel says
 
 
 def cross_entropy(rec, logits, target, axis, weight, ignore_index, reduction, label_smoothing):
@@ -192,19 +211,32 @@ def cross_entropy(rec, logits, target, axis, weight, ignore_index, reduction, la
                                                          ignore)
     n = math.prod(batch)
     rows = np.empty(n)
-    if n:
-        _api._K.loss_apply(22, xc, n, k, rows=rows, ti=ti, tp=tp, w=w, eps=eps,
-                           wsum=float(k) if w is None else float(np.sum(w)), ignore=ignore)
+    if n and not _api._K.loss_apply(22, xc, n, k, rows=rows, ti=ti, tp=tp, w=w, eps=eps,
+                                    wsum=float(k) if w is None else float(np.sum(w)),
+                                    ignore=ignore):
+        raise _bad_index(fname, ti, k, ignore)
     if reduction == "none":
         with np.errstate(over="ignore"):         # a float32 loss beyond its range: inf
             r = rows.reshape(batch).astype(rdtype)
         return r[()] if r.ndim == 0 else r
     total = math.fsum(rows.tolist()) if cdt == _api._F64 else float(np.sum(rows))
     if reduction == "mean":
-        with np.errstate(divide="ignore", invalid="ignore"):
-            total = np.float64(total) / np.float64(_denominator(ti, w, ignore, n))
-    with np.errstate(over="ignore"):
-        return rdtype.type(total)
+        total = _divide(total, _denominator(ti, w, ignore, n))
+    if cdt == _api._F32 and not abs(total) <= _F32_MAX:
+        with np.errstate(over="ignore"):
+            return rdtype.type(total)
+    return rdtype.type(total)
+
+
+_F32_MAX = float(np.finfo(np.float32).max)
+
+
+def _divide(a, b):
+    """a / b with IEEE rules (0/0 is nan, as torch's mean of nothing)."""
+    if b != 0:
+        return a / b
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return float(np.float64(a) / np.float64(b))
 
 
 def cross_entropy_backward(rec, grad, logits, target, axis, weight, ignore_index, reduction,
@@ -224,17 +256,47 @@ def cross_entropy_backward(rec, grad, logits, target, axis, weight, ignore_index
                          f"{a.shape}")
     if out is not None:
         _api._check_out(fname, out, a.shape, rdtype)
-    g64 = g.astype(cdt).astype(np.float64)
+    gs, scale = None, 0.0
     if reduction == "none":
-        gs = np.ascontiguousarray(g64.reshape(n))
+        gs = np.ascontiguousarray(g.astype(cdt).reshape(n), dtype=np.float64)
     else:
-        scale = float(g64)
+        scale = float(cdt.type(g[()]))
         if reduction == "mean":
-            with np.errstate(divide="ignore", invalid="ignore"):
-                scale = float(np.float64(scale) / np.float64(_denominator(ti, w, ignore, n)))
-        gs = np.full(n, scale)
-    res = np.empty(xc.shape, dtype=cdt)
-    if n:
-        _api._K.loss_apply(23, xc, n, k, out=res, gs=gs, ti=ti, tp=tp, w=w, eps=eps,
-                           wsum=float(k) if w is None else float(np.sum(w)), ignore=ignore)
+            scale = _divide(scale, _denominator(ti, w, ignore, n))
+    res = _result(out, xc.shape, ax, a.ndim, cdt)
+    if n and not _api._K.loss_apply(23, xc, n, k, out=res, gs=gs, ti=ti, tp=tp, w=w, eps=eps,
+                                    wsum=float(k) if w is None else float(np.sum(w)),
+                                    ignore=ignore, gscalar=scale):
+        raise _bad_index(fname, ti, k, ignore)
     return _back(res, ax, out, rdtype, a.ndim)
+
+
+def cross_entropy_both(rec, logits, target, axis, weight, ignore_index, reduction,
+                       label_smoothing):
+    """(cross_entropy(...), cross_entropy_backward(1, ...)) from one pass of
+    exponentials per row (op 24): for fastact.nn.CrossEntropyLoss, whose
+    backward then only scales the gradient.  For reduction="none" the
+    gradient is that of each row's loss for an upstream gradient of 1."""
+    fname = rec.class_name
+    reduction, eps, ignore = _options(fname, reduction, label_smoothing, ignore_index)
+    a, rdtype, cdt, xc, ax, batch, k, ti, tp, w = _setup(fname, logits, target, axis, weight,
+                                                         ignore)
+    n = math.prod(batch)
+    scale = _divide(1.0, _denominator(ti, w, ignore, n)) if reduction == "mean" else 1.0
+    rows = np.empty(n)
+    res = np.empty(xc.shape, dtype=cdt)
+    if n and not _api._K.loss_apply(24, xc, n, k, out=res, rows=rows, ti=ti, tp=tp, w=w, eps=eps,
+                                    wsum=float(k) if w is None else float(np.sum(w)),
+                                    ignore=ignore, gscalar=scale):
+        raise _bad_index(fname, ti, k, ignore)
+    if reduction == "none":
+        with np.errstate(over="ignore"):
+            loss = rows.reshape(batch).astype(rdtype)
+        loss = loss[()] if loss.ndim == 0 else loss
+    else:
+        total = math.fsum(rows.tolist()) if cdt == _api._F64 else float(np.sum(rows))
+        if reduction == "mean":
+            total = _divide(total, _denominator(ti, w, ignore, n))
+        with np.errstate(over="ignore"):
+            loss = rdtype.type(total)
+    return loss, _back(res, ax, None, rdtype, a.ndim), ax

@@ -242,3 +242,40 @@ def test_threads_give_the_same_numbers(dtype, kind):
     np.testing.assert_array_equal(r1[:5], fa.cross_entropy(x[:5], t[:5], reduction="none", **kw))
     want, _ = _torch(x, t, **kw)
     _close(f4, want, dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=IDS)
+@pytest.mark.parametrize("reduction,weighted,ignore_index,smoothing,kind",
+                         [c for c in COMBOS if c[2] == -100 or c[1]])
+def test_layer_fused_forward_backward(build, dtype, reduction, weighted, ignore_index, smoothing,
+                                      kind):
+    """nn.CrossEntropyLoss: the loss and the gradient from one pass (op 24)."""
+    from fastact import nn
+    x, t = _case(kind, ignore_index, n=9, c=6, seed=11, dtype=dtype)
+    w = np.linspace(0.2, 1.5, 6) if weighted else None
+    kw = dict(weight=w, ignore_index=ignore_index, reduction=reduction, label_smoothing=smoothing)
+    g = (np.random.default_rng(3).standard_normal(9) if reduction == "none"
+         else np.array(0.7)).astype(dtype)
+    want, want_g = _torch(x, t, g, **kw)
+    layer = nn.CrossEntropyLoss(**kw)
+    _close(layer(x, t), want, dtype)
+    gx = layer.backward(g)
+    assert gx.dtype == dtype and gx.shape == x.shape
+    _close(gx, want_g, dtype)
+
+
+def test_layer_axis_and_errors():
+    from fastact import nn
+    rng = np.random.default_rng(12)
+    x = rng.standard_normal((3, 5, 4))
+    t = rng.integers(0, 5, (3, 4))
+    want, want_g = _torch(x, t, np.array(1.0), axis=1)
+    layer = nn.CrossEntropyLoss(axis=1)
+    _close(layer(x, t), want, np.float64)
+    _close(layer.backward(), want_g, np.float64)
+    with pytest.raises(RuntimeError, match="before forward"):
+        nn.CrossEntropyLoss().backward()
+    with pytest.raises(ValueError, match="CrossEntropyLoss: reduction must be one of"):
+        nn.CrossEntropyLoss(reduction="avg")
+    with pytest.raises(ValueError, match="CrossEntropyLoss.backward: grad has shape"):
+        layer.backward(np.ones(3))

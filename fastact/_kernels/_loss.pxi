@@ -1,5 +1,7 @@
 # Reductions along the last axis, fused: logsumexp (op 20) and its backward
-# (21), softmax cross-entropy (22) and its backward (23).  The array is
+# (21), softmax cross-entropy (22), its backward (23), and both at once (24:
+# the loss per row and the gradient for a given upstream gradient, from one
+# pass of exponentials; fastact.nn.CrossEntropyLoss runs it).  The array is
 # C-contiguous, seen as (rows, K); fastact._loss moves another axis last.
 # One work item is a block of rows; a row's result depends on that row only,
 # so the numbers do not depend on the threads.  The row maximum, the
@@ -11,7 +13,9 @@ cdef struct LossJob:
     const void* tp          # probability targets (x's dtype and shape), or NULL
     const int64_t* ti       # class-index targets (one per row), or NULL
     const double* w         # class weights (K), or NULL
-    const double* gs        # per-row upstream gradient (ops 21, 23)
+    const double* gs        # per-row upstream gradient (ops 21, 23), or NULL: gscalar
+    double gscalar
+    int* bad                # set when a class index is out of range
     void* out               # per-row results (op 20), x's shape (21, 23)
     double* rows            # per-row losses (op 22)
     double eps, wsum        # label smoothing; the sum of the weights (K if none)
@@ -69,26 +73,32 @@ cdef inline void _lse_bwd_row(double g, const floating* x, floating* out, Py_ssi
             out[j] = gf * exp_(x[j] - lse)
 
 
-cdef inline double _ce_row(const LossJob* jb, const floating* x, const floating* p,
-                           Py_ssize_t r) noexcept nogil:
-    """The row's loss, before the reduction: with logp = x - m - l,
-    class index t: (1 - eps) w_t (-logp_t) + eps/K sum_c w_c (-logp_c) (0 if ignored);
-    probabilities: sum_c w_c p'_c (-logp_c), p' = (1 - eps) p + eps/K."""
+cdef inline int64_t _ce_target(const LossJob* jb, Py_ssize_t r) noexcept nogil:
+    """Row r's class index; -1 if ignored (or for probability targets); an
+    index outside [0, K) sets jb.bad and counts as ignored."""
+    cdef int64_t t
+    if jb.ti == NULL:
+        return -1
+    t = jb.ti[r]
+    if t == jb.ignore:
+        return -1
+    if t < 0 or t >= jb.k:
+        jb.bad[0] = 1
+        return -1
+    return t
+
+
+cdef inline double _ce_loss(const LossJob* jb, const floating* x, const floating* p,
+                            int64_t t, floating m, double l) noexcept nogil:
+    """The row's loss before the reduction, given m and l (logp = x - m - l):
+    class index t: (1 - eps) w_t (-logp_t) + eps/K sum_c w_c (-logp_c);
+    probabilities: sum_c w_c p'_c (-logp_c), p' = (1 - eps) p + eps/K.
+    -logp = l - (x - m): both terms >= 0, nothing cancels."""
     cdef Py_ssize_t c, k = jb.k
-    cdef floating m
-    cdef double l, v, s = 0.0, comp = 0.0, wt, pc
-    cdef int64_t t = 0
+    cdef double v, s = 0.0, comp = 0.0, pc
     cdef double eps = jb.eps, ek = jb.eps / <double>jb.k
     if jb.ti != NULL:
-        t = jb.ti[r]
-        if t == jb.ignore:
-            return 0.0
-    if not _row_lse(x, k, &m, &l):
-        return NAN
-    if jb.ti != NULL:
-        wt = jb.w[t] if jb.w != NULL else 1.0
-        # -logp = l - (x - m): both terms >= 0, nothing cancels
-        v = (1.0 - eps) * wt * (l - (<double>x[t] - <double>m))
+        v = (1.0 - eps) * (jb.w[t] if jb.w != NULL else 1.0) * (l - (<double>x[t] - <double>m))
         if eps == 0.0:
             return v
         for c in range(k):
@@ -103,28 +113,45 @@ cdef inline double _ce_row(const LossJob* jb, const floating* x, const floating*
     return s + comp
 
 
+cdef inline double _ce_row(const LossJob* jb, const floating* x, const floating* p,
+                           Py_ssize_t r) noexcept nogil:
+    """The row's loss (0 if its target is ignored, nan if its maximum is not finite)."""
+    cdef floating m
+    cdef double l
+    cdef int64_t t = _ce_target(jb, r)
+    if jb.ti != NULL and t < 0:
+        return 0.0
+    if not _row_lse(x, jb.k, &m, &l):
+        return NAN
+    return _ce_loss(jb, x, p, t, m, l)
+
+
 cdef inline void _ce_bwd_row(const LossJob* jb, const floating* x, const floating* p,
-                             floating* out, Py_ssize_t r) noexcept nogil:
+                             floating* out, Py_ssize_t r, double* loss) noexcept nogil:
     """dL/dx of the row: gs (A softmax_c - B_c), class index t:
     A = (1 - eps) w_t + eps/K W, B_c = (1 - eps) w_t [c == t] + eps/K w_c;
     probabilities: A = sum_c w_c p'_c, B_c = w_c p'_c.  At c = t,
-    softmax_t - 1 = -(the other terms' sum) / sum: no cancellation."""
+    softmax_t - 1 = -(the other terms' sum) / sum: no cancellation.
+    loss: NULL, or where the row's loss goes (op 24: from the same sum,
+    compensated then for float32 too, so that log1p(sum - 1) keeps a tiny loss)."""
     cdef Py_ssize_t c, k = jb.k
     cdef floating m = _row_max(x, k, False)
-    cdef double s, comp, a, cf, others, g = jb.gs[r], ek = jb.eps / <double>jb.k
+    cdef double s, comp, a, cf, others, ek = jb.eps / <double>jb.k
+    cdef double g = jb.gs[r] if jb.gs != NULL else jb.gscalar
     cdef double eps = jb.eps, wt = 1.0, pa = 0.0, pcomp = 0.0, pc
-    cdef int64_t t = -1
+    cdef int64_t t = _ce_target(jb, r)
     cdef floating cff
-    if jb.ti != NULL:
-        t = jb.ti[r]
-        if t == jb.ignore:
-            t = -1
-            g = 0.0                     # nan rows stay nan (as torch)
+    if jb.ti != NULL and t < 0:
+        g = 0.0                         # ignored: 0, but nan rows stay nan (as torch)
     if not (m - m == 0):
         for c in range(k):
             out[c] = NAN
+        if loss != NULL:
+            loss[0] = 0.0 if (jb.ti != NULL and t < 0) else NAN
         return
-    s = _row_expsum(x, out, k, m, <floating>1.0, &comp, True, floating is double)
+    s = _row_expsum(x, out, k, m, <floating>1.0, &comp, True, floating is double or loss != NULL)
+    if loss != NULL:
+        loss[0] = 0.0 if (jb.ti != NULL and t < 0) else _ce_loss(jb, x, p, t, m, _log_sum(s, comp))
     if jb.ti != NULL:
         if t >= 0 and jb.w != NULL:
             wt = jb.w[t]
@@ -171,11 +198,13 @@ cdef inline void _loss_rows(const LossJob* jb, Py_ssize_t lo, Py_ssize_t hi,
         if jb.op == 20:
             _lse_row(x + r * k, out + r, k)
         elif jb.op == 21:
-            _lse_bwd_row(jb.gs[r], x + r * k, out + r * k, k)
+            _lse_bwd_row(jb.gs[r] if jb.gs != NULL else jb.gscalar, x + r * k, out + r * k, k)
         elif jb.op == 22:
             jb.rows[r] = _ce_row(jb, x + r * k, p + r * k if p != NULL else p, r)
+        elif jb.op == 23:
+            _ce_bwd_row(jb, x + r * k, p + r * k if p != NULL else p, out + r * k, r, NULL)
         else:
-            _ce_bwd_row(jb, x + r * k, p + r * k if p != NULL else p, out + r * k, r)
+            _ce_bwd_row(jb, x + r * k, p + r * k if p != NULL else p, out + r * k, r, jb.rows + r)
 
 
 cdef void _loss_items(const LossJob* jb, Py_ssize_t lo, Py_ssize_t hi) noexcept nogil:
@@ -203,7 +232,7 @@ cdef void _loss_run(LossJob* jb) noexcept nogil:
 
 
 LOSS_OPS = {"logsumexp": 20, "logsumexp_backward": 21, "cross_entropy": 22,
-            "cross_entropy_backward": 23}
+            "cross_entropy_backward": 23, "cross_entropy_both": 24}
 
 
 cdef const void* _data_or_null(object a, int typenum, Py_ssize_t size, str what) except? NULL:
@@ -218,16 +247,19 @@ cdef const void* _data_or_null(object a, int typenum, Py_ssize_t size, str what)
 
 def loss_apply(int op, x, Py_ssize_t n, Py_ssize_t k, out=None, rows=None, gs=None,
                ti=None, tp=None, w=None, double eps=0.0, double wsum=0.0,
-               long long ignore=-100):
+               long long ignore=-100, double gscalar=0.0):
     """Run loss op `op` on x, C-contiguous float32/float64 of n rows of k
     (checked by fastact._loss; the sizes here again).
 
     op 20: out[r] = logsumexp(x[r]) (out: n, x's dtype); 21: out = gs[r]
     softmax(x[r]) (out: x's shape and dtype, gs: n float64); 22: rows[r] =
     the cross-entropy of row r before the reduction (rows: n float64); 23:
-    out = its gradient times gs[r].  ti: int64 class indices (n) or tp:
+    out = its gradient times gs[r] (gs None: gscalar for every row); 24: both
+    (rows and out).  ti: int64 class indices (n) or tp:
     probabilities (x's shape and dtype); w: float64 class weights (k) or None;
     eps: label smoothing; wsum: sum of w (k if None); ignore: ignore_index.
+    Returns False if a class index (other than ignore) is outside [0, k)
+    (the results are then not defined), else True.
     """
     cdef cnp.ndarray xa = <cnp.ndarray?>x
     cdef int typenum = cnp.PyArray_TYPE(xa)
@@ -240,15 +272,18 @@ def loss_apply(int op, x, Py_ssize_t n, Py_ssize_t k, out=None, rows=None, gs=No
     j.tp = _data_or_null(tp, typenum, n * k, "tp")
     j.ti = <const int64_t*>_data_or_null(ti, cnp.NPY_INT64, n, "ti")
     j.w = <const double*>_data_or_null(w, cnp.NPY_DOUBLE, k, "w")
-    j.gs = <const double*>_data_or_null(gs, cnp.NPY_DOUBLE, n if op in (21, 23) else 0, "gs")
-    j.rows = <double*>_data_or_null(rows, cnp.NPY_DOUBLE, n if op == 22 else 0, "rows")
-    j.out = <void*>_data_or_null(out, typenum, (n if op == 20 else n * k) if op != 22 else 0, "out")
-    if (op in (21, 23) and (j.gs == NULL or j.out == NULL)) or (op == 20 and j.out == NULL) \
-            or (op == 22 and j.rows == NULL) or not 20 <= op <= 23:
+    cdef int bad = 0
+    j.gs = <const double*>_data_or_null(gs, cnp.NPY_DOUBLE, n, "gs")
+    j.gscalar = gscalar
+    j.bad = &bad
+    j.rows = <double*>_data_or_null(rows, cnp.NPY_DOUBLE, n, "rows")
+    j.out = <void*>_data_or_null(out, typenum, n if op == 20 else n * k, "out")
+    if (op != 22 and j.out == NULL) or (op in (22, 24) and j.rows == NULL) or not 20 <= op <= 24:
         raise ValueError(f"loss_apply: op {op} lacks an array")
-    if op in (22, 23) and (j.ti == NULL) == (j.tp == NULL):
+    if op >= 22 and (j.ti == NULL) == (j.tp == NULL):
         raise ValueError("loss_apply: pass one of ti and tp")
     if n * k == 0:
-        return
+        return True
     with nogil:
         _loss_run(&j)
+    return bad == 0

@@ -79,7 +79,7 @@ RECORDS = (
                "the row's maximum is not finite it is grad * exp(x - logsumexp(x)) as torch's "
                "(nan at +inf entries, 0 beside them)."),
         numpy={"forward": "np_logsumexp(x, p.get('axis', -1))",
-               "backward": "np.expand_dims(g, p.get('axis', -1)) * softmax(x, p.get('axis', -1))"},
+               "both": "np_logsumexp_both(x, p.get('axis', -1))"},
         torch={"forward": "torch.logsumexp(x, p.get('axis', -1))",
                "both": "torch_logsumexp_both(x, p.get('axis', -1))"},
         unfused={"both": "fa_logsumexp_both(x, p.get('axis', -1))"},
