@@ -130,6 +130,13 @@ def test_extreme_logits(dtype):
     # keep their digits when softmax_t ~ 1 (torch's float64 loses 3 of them)
     assert gx[5, 0] == pytest.approx(-2 * np.exp(-30.0) / (1 + 2 * np.exp(-30.0)), rel=4 * float(np.finfo(dtype).eps))
     assert got[5] == pytest.approx(np.log1p(2 * np.exp(-30.0)), rel=4 * float(np.finfo(dtype).eps))
+    # the layer's one-pass kernel (op 24): the same
+    from fastact import nn
+    layer = nn.CrossEntropyLoss(reduction="none")
+    lg = layer(x, t)
+    _close(lg[:5], want[:5], dtype, scale=0)
+    assert lg[5] == pytest.approx(np.log1p(2 * np.exp(-30.0)), rel=4 * float(np.finfo(dtype).eps))
+    _close(layer.backward(np.ones(6, dtype)), gx, dtype, scale=1e-30)
 
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=IDS)

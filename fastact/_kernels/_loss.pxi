@@ -126,6 +126,27 @@ cdef inline double _ce_row(const LossJob* jb, const floating* x, const floating*
     return _ce_loss(jb, x, p, t, m, l)
 
 
+cdef inline double _stored_log_sum(const floating* x, const floating* e, Py_ssize_t k,
+                                  floating m, double s, double comp) noexcept nogil:
+    """log(s + comp), s + comp the sum of the stored terms e = e^(x - m).
+    float32 sums them in plain double lanes, which round the lane that holds
+    a 1 to double's ULP: where the terms beside the 1s add up to less than
+    1/16 (a confident row, whose loss is that small part), that part is
+    added again without the 1s (the count of x == m is exact) so that
+    log1p keeps it to float's rounding."""
+    cdef Py_ssize_t j
+    cdef double ones = 0.0, rest = 0.0
+    if floating is float:
+        if (s - 1.0) + comp < 0.0625:
+            for j in range(k):
+                if x[j] == m:
+                    ones += 1.0
+                else:
+                    rest += e[j]
+            return log1p((ones - 1.0) + rest)
+    return _log_sum(s, comp)
+
+
 cdef inline void _ce_bwd_row(const LossJob* jb, const floating* x, const floating* p,
                              floating* out, Py_ssize_t r, double* loss) noexcept nogil:
     """dL/dx of the row: gs (A softmax_c - B_c), class index t:
@@ -133,7 +154,7 @@ cdef inline void _ce_bwd_row(const LossJob* jb, const floating* x, const floatin
     probabilities: A = sum_c w_c p'_c, B_c = w_c p'_c.  At c = t,
     softmax_t - 1 = -(the other terms' sum) / sum: no cancellation.
     loss: NULL, or where the row's loss goes (op 24: from the same sum,
-    compensated then for float32 too, so that log1p(sum - 1) keeps a tiny loss)."""
+    _stored_log_sum)."""
     cdef Py_ssize_t c, k = jb.k
     cdef floating m = _row_max(x, k, False)
     cdef double s, comp, a, cf, others, ek = jb.eps / <double>jb.k
@@ -149,9 +170,10 @@ cdef inline void _ce_bwd_row(const LossJob* jb, const floating* x, const floatin
         if loss != NULL:
             loss[0] = 0.0 if (jb.ti != NULL and t < 0) else NAN
         return
-    s = _row_expsum(x, out, k, m, <floating>1.0, &comp, True, floating is double or loss != NULL)
+    s = _row_expsum(x, out, k, m, <floating>1.0, &comp, True, floating is double)
     if loss != NULL:
-        loss[0] = 0.0 if (jb.ti != NULL and t < 0) else _ce_loss(jb, x, p, t, m, _log_sum(s, comp))
+        loss[0] = 0.0 if (jb.ti != NULL and t < 0) else _ce_loss(jb, x, p, t, m,
+                                                                  _stored_log_sum(x, out, k, m, s, comp))
     if jb.ti != NULL:
         if t >= 0 and jb.w != NULL:
             wt = jb.w[t]
