@@ -45,6 +45,9 @@ def _bench(args):
     if args.workload:
         from fastact import _workload
         return _workload.run(args)
+    if args.losses:
+        from fastact._bench import loss
+        return loss.run(args)
     from fastact import _bench
     return _bench.run(args)
 
@@ -118,6 +121,9 @@ def main(argv=None):
     b.add_argument("--workload", action="store_true",
                    help="end to end instead: a training step between matrix multiplies, and "
                         "scikit-learn's MLP stock vs patched, at default threads")
+    b.add_argument("--losses", action="store_true",
+                   help="the fused reductions instead (logsumexp, cross_entropy): forward + "
+                        "backward against the unfused fastact calls, NumPy and torch")
     b.set_defaults(func=_bench)
     p = sub.add_parser("plot", help="plot activations and their derivatives (needs matplotlib)")
     p.add_argument("names", nargs="*", metavar="NAME", help="these activations (default: all)")

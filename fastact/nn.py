@@ -362,3 +362,62 @@ __all__ = ["Layer", "ActivationLayer", "AxisLayer", "AxisXLayer", "RReLULayer", 
 
 globals().pop("_rec", None)
 globals().pop("_cls", None)
+
+
+class CrossEntropyLoss(Layer):
+    """Softmax cross-entropy from logits, as torch.nn.CrossEntropyLoss (the
+    options of fastact.cross_entropy; ``axis`` is the class axis, -1 by
+    default: pass axis=1 for torch's N-d layout).
+
+    ``forward(logits, target)`` returns the loss and computes dL/dlogits in
+    the same pass (one exponential per logit for both); ``backward(grad=1.0)``
+    scales it by grad (a scalar for reduction "mean" and "sum", the loss's
+    shape for "none") and returns it.  With grad 1 it is the array forward
+    computed (not a copy).
+    """
+
+    name = "cross_entropy"
+    record = None
+    elementwise = False
+
+    def __init__(self, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0,
+                 axis=-1):
+        from fastact import _loss
+        _loss._options("CrossEntropyLoss", reduction, label_smoothing, ignore_index)
+        self.weight, self.ignore_index, self.reduction = weight, ignore_index, reduction
+        self.label_smoothing, self.axis = label_smoothing, axis
+        self._saved = None
+
+    def __call__(self, logits, target):
+        return self.forward(logits, target)
+
+    def forward(self, logits, target):
+        from fastact import _loss
+        from fastact._registry import LOSS_BY_NAME
+        loss, grad, ax = _loss.cross_entropy_both(
+            LOSS_BY_NAME["cross_entropy"], logits, target, self.axis, self.weight,
+            self.ignore_index, self.reduction, self.label_smoothing)
+        self._saved = (grad, ax)
+        return loss
+
+    def backward(self, grad=1.0):
+        gx, ax = self._need_saved()
+        g = np.asarray(grad)
+        if self.reduction == "none":
+            want = gx.shape[:ax] + gx.shape[ax + 1:] if gx.ndim else ()
+            if g.shape != want:
+                raise ValueError(f"CrossEntropyLoss.backward: grad has shape {g.shape}; expected "
+                                 f"{want}, the shape of the loss")
+            return (np.expand_dims(g, ax) * gx).astype(gx.dtype, copy=False)
+        if g.shape != ():
+            raise ValueError(f"CrossEntropyLoss.backward: grad has shape {g.shape}; expected (), "
+                             f"the loss is a scalar for reduction={self.reduction!r}")
+        return gx if g == 1 else (gx * g).astype(gx.dtype, copy=False)
+
+    def extra_repr(self):
+        return (f"reduction={self.reduction!r}, ignore_index={self.ignore_index}, "
+                f"label_smoothing={self.label_smoothing}, axis={self.axis}")
+
+
+LOSS_LAYERS = {"cross_entropy": CrossEntropyLoss}
+__all__ += ["CrossEntropyLoss", "LOSS_LAYERS"]

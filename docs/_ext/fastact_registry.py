@@ -486,6 +486,42 @@ def page(rec, acc, perf, notes, plot: bool) -> str:
     return "\n".join(out)
 
 
+def loss_page(rec, perf_md: str) -> str:
+    """The page of a fused reduction (the registry's LOSSES: logsumexp, cross_entropy)."""
+    import fastact
+    from fastact import nn
+    name = rec.name
+    fwd, bwd = getattr(fastact, name), getattr(fastact, name + "_backward")
+    out = [f".. _fa-{name}:\n", heading(name, "="), ".. py:currentmodule:: fastact\n",
+           esc(rec.summary) + "\n"]
+    out.append(heading("Formula") + "\n" + literal_block(rec.formula))
+    out.append(heading("Derivative") + "\n" + literal_block(rec.gradient))
+    out.append(heading("Options"))
+    out.append("\n" + list_table(["name", "type", "default", "meaning"],
+                                 [[lit(a.name), lit(a.annotation), lit(a.default), esc(a.doc)]
+                                  for a in rec.args], [2, 3, 2, 5]))
+    out.append(heading("Functions") + "\n")
+    out.append(function_block(name, fwd))
+    out.append(function_block(name + "_backward", bwd))
+    if rec.class_name and hasattr(nn, rec.class_name):
+        out.append(f"As a layer whose forward also computes the gradient (one pass of "
+                   f"exponentials for both): :py:class:`fastact.nn.{rec.class_name}`.\n")
+    out.append(heading("Edge rules") + "\n" + esc(rec.notes) + "\n")
+    out.append(heading("Speed") + "\n" + (perf_md or "See :doc:`../performance`.") + "\n")
+    return "\n".join(out)
+
+
+def loss_section(records) -> str:
+    rows = [[f":doc:`{r.name}`", esc(r.summary), esc("a loss" if r.kind == "loss" else
+                                                     "a reduction along an axis")]
+            for r in records]
+    return ("\n" + heading("Reductions and losses") + "\n"
+            "Fused with the softmax they contain (``fastact.NAME`` and ``fastact.NAME_backward``; "
+            "records of their own type in the registry's ``LOSSES``).\n\n"
+            + list_table(["function", "what", "kind"], rows, [2, 6, 2])
+            + "\n.. toctree::\n   :hidden:\n\n" + "\n".join(f"   {r.name}" for r in records) + "\n")
+
+
 def catalogue(records) -> str:
     import fastact
     rows = []
@@ -606,6 +642,12 @@ def generate(app) -> None:
     records = list(fastact.activations().values())
     pages = {rec.name: page(rec, acc, perf, notes, plots) for rec in records}
     pages["index"] = catalogue(records)
+    from fastact._registry import LOSSES
+    for rec in LOSSES:
+        pages[rec.name] = loss_page(rec, "The forward + backward timings against the unfused "
+                                         "fastact calls, NumPy and torch are in "
+                                         ":doc:`../performance` (fused reductions).")
+    pages["index"] += loss_section(LOSSES)
     pages["ufuncs"] = ufunc_page()
     for name, text in pages.items():
         changed = _write(out / f"{name}.rst", text)

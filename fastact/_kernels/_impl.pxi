@@ -8,6 +8,7 @@ from fastact._kernels._activations cimport *
 
 include "_driver.pxi"
 include "_axis.pxi"
+include "_loss.pxi"
 include "_loops.pxi"
 include "_ufunc_loops.pxi"
 

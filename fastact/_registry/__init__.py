@@ -21,7 +21,7 @@ checklist).
 """
 from __future__ import annotations
 
-from . import axis, piecewise, smooth
+from . import axis, loss, piecewise, smooth
 from ._record import (COSTS, DIRECTIONS, REQUIRED, Activation, Param,  # noqa: F401
                       check_record, evaluate)
 
@@ -45,3 +45,9 @@ ELEMENTWISE = tuple(a for a in ACTIVATIONS if a.kind == "elementwise")
 # (setup.py's generated loops, _functions), and _dispatch refuses a build
 # whose ids differ (one built from an older registry).
 KERNELS = tuple((k, a) for a in ELEMENTWISE for k in a.kernels)
+
+# Reductions along an axis fused with their softmax (logsumexp, cross_entropy):
+# records of their own type (loss.Reduction), not activations.
+LOSSES = loss.RECORDS
+LOSS_BY_NAME = {_r.name: _r for _r in LOSSES}
+assert not set(LOSS_BY_NAME) & set(BY_NAME), "a loss and an activation share a name"
