@@ -44,12 +44,19 @@ def _result(out, shape, ax, ndim, cdt):
     return np.empty(shape, dtype=cdt)
 
 
+def _data(a):
+    return a.__array_interface__["data"][0]
+
+
 def _back(res, ax, out, rdtype, ndim):
     """An (..., k) result with its last axis moved back to ax, written into out
     if given, in the result dtype."""
-    r = np.moveaxis(res, -1, ax) if ndim > 1 else res.reshape(res.shape[-1:] if ndim else ())
-    if out is not None and np.shares_memory(out, res):
+    if out is not None and _data(res) == _data(out):     # computed in out (_result)
         return out
+    if ndim <= 1:
+        r = res.reshape(res.shape[-1:] if ndim else ())
+    else:
+        r = res if ax == ndim - 1 else np.moveaxis(res, -1, ax)
     if out is not None:
         np.copyto(out, r, casting="unsafe" if rdtype == _api._F16 else "same_kind")
         return out
