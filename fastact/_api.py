@@ -659,3 +659,29 @@ def _variant_kw(rec, kid):
     kernel = KERNELS[kid][0]
     vname, choices = rec.variants
     return {vname: next(v for v, k in choices if k == kernel)}
+
+
+def apply_derivative(grad, d, *, bias=None, out=None):
+    """grad * d, the backward after NAME_and_derivative; with bias= (the
+    forward's bias: its shape) also grad_bias, the sum over every axis but the
+    last, from the same pass: (grad * d, grad_bias).
+
+    grad and d: arrays of one shape (d from NAME_and_derivative); the result
+    has their common dtype.  grad_bias is accumulated as NAME_backward's with
+    bias= (in double, blocked, per thread).  out: where to write grad * d (it
+    may be grad itself).
+    """
+    fname = "apply_derivative"
+    if bias is None:
+        return np.multiply(grad, d, out=out)
+    ga, da, rdtype = _grad_pair(fname, grad, "d", d, out)
+    cdt = _compute_dtype(rdtype)
+    b, ba = _bias_array(fname, bias, da.shape, cdt)
+    gc = _prepare(ga, cdt, out, order="C")
+    dc = _prepare(da, cdt, out, order="C")
+    direct = out is not None and out.dtype == cdt and out.flags.c_contiguous
+    res = out if direct else np.empty(da.shape, dtype=cdt)
+    parts = _K.bias_backward(-1, 0, gc, dc, b, res)
+    gb = parts.sum(axis=0)
+    return (_finish(res, rdtype, out, da.ndim == 0 and out is None),
+            gb.reshape(ba.shape).astype(rdtype))

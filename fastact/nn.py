@@ -387,7 +387,8 @@ class Linear(Layer):
     from ``rng`` (a Generator or a seed).  forward runs the bias add and the
     activation in one pass that also writes the derivative
     (fastact.NAME_and_derivative), and keeps x and that derivative; backward
-    is then one multiply, g * d, then the two matmuls.  It returns dL/dx and
+    is then one multiply, g * d, with the bias gradient from the same pass
+    (fastact.apply_derivative), then the two matmuls.  It returns dL/dx and
     sets ``weight_grad`` and ``bias_grad`` (replaced, not accumulated).
     """
 
@@ -423,11 +424,16 @@ class Linear(Layer):
 
     def backward(self, grad):
         x, d = self._need_saved()
-        gz = grad if d is None else np.multiply(grad, d, dtype=d.dtype)
+        if d is None:
+            gz = grad
+            self.bias_grad = None if self.bias is None else \
+                gz.reshape(-1, gz.shape[-1]).sum(axis=0)
+        elif self.bias is not None:     # g * d and its sum over rows, one pass
+            gz, self.bias_grad = _fa.apply_derivative(grad, d, bias=self.bias)
+        else:
+            gz = _fa.apply_derivative(grad, d)
         g2, x2 = gz.reshape(-1, gz.shape[-1]), x.reshape(-1, x.shape[-1])
         self.weight_grad = g2.T @ x2
-        if self.bias is not None:
-            self.bias_grad = g2.sum(axis=0)
         return gz @ self.weight
 
     def extra_repr(self):

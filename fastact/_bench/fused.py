@@ -13,7 +13,8 @@ Implementations, each one forward + backward:
 * ``fastact``: the fused functions, ``swiglu`` / ``swiglu_backward`` and
   ``gelu(x, bias=b)`` / ``gelu_backward(g, x, bias=b)``;
 * ``fastact_saved`` (bias_gelu only): ``gelu_and_derivative(x, bias=b)``, then
-  the backward is ``g * d`` and its sum over rows (what nn.Linear runs);
+  the backward is ``apply_derivative(g, d, bias=b)``: g * d and its sum over
+  rows in one pass (what nn.Linear runs);
 * ``unfused``: the fastact sequence a user writes without the fused kernels
   (split, silu, multiply, silu_backward, concatenate; x + b, gelu,
   gelu_backward, grad.sum(0));
@@ -88,8 +89,7 @@ def callables(row, x, b, g, torch=None):
 
     def saved():
         _, d = fa.gelu_and_derivative(x, bias=b)
-        gx = np.multiply(g, d, out=d)
-        return gx, gx.sum(axis=0)
+        return fa.apply_derivative(g, d, bias=b, out=d)
 
     def unfused():
         s = x + b

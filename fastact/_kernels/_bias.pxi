@@ -45,9 +45,48 @@ cdef void _fwdb_part(const BiasJob* j, Py_ssize_t lo, Py_ssize_t hi) noexcept no
                         lo, hi, j.k, j.p)
 
 
+# out = g * d over whole rows [lo, hi) of k, summed per column into acc as
+# the bias backward does (kid -1: fastact.apply_derivative).
+cdef void _mul_colsum(const floating* g, const floating* d, floating* out, double* acc,
+                      double* blk, Py_ssize_t lo, Py_ssize_t hi, Py_ssize_t k) noexcept nogil:
+    cdef Py_ssize_t r, i, j
+    cdef floating v
+    cdef double s, t
+    if k == 1:
+        t = 0.0
+        i = lo
+        while i < hi:
+            s = 0.0
+            for j in range(i, i + BIAS_BLOCK if i + BIAS_BLOCK < hi else hi):
+                v = g[j] * d[j]
+                out[j] = v
+                s += v
+            t += s
+            i += BIAS_BLOCK
+        acc[0] += t
+        return
+    for r in range(lo, hi):
+        j = r * k
+        for i in range(k):
+            v = g[j + i] * d[j + i]
+            out[j + i] = v
+            blk[i] += v
+        if (r - lo) % BIAS_BLOCK == BIAS_BLOCK - 1 or r == hi - 1:
+            for i in range(k):
+                acc[i] += blk[i]
+                blk[i] = 0.0
+
+
 cdef void _bwdb_part(const BiasJob* j, Py_ssize_t item, Py_ssize_t lo, Py_ssize_t hi) noexcept nogil:
     cdef double* acc = j.parts + 2 * item * j.k
-    if j.typenum == cnp.NPY_FLOAT:
+    if j.kid < 0:
+        if j.typenum == cnp.NPY_FLOAT:
+            _mul_colsum(<const float*>j.g, <const float*>j.a, <float*>j.out, acc, acc + j.k,
+                        lo, hi, j.k)
+        else:
+            _mul_colsum(<const double*>j.g, <const double*>j.a, <double*>j.out, acc, acc + j.k,
+                        lo, hi, j.k)
+    elif j.typenum == cnp.NPY_FLOAT:
         BWDB_F32[j.form][j.kid](<const float*>j.g, <const float*>j.a, <const float*>j.b,
                                 <float*>j.out, acc, acc + j.k, lo, hi, j.k, j.p)
     else:
@@ -111,7 +150,7 @@ def bias_forward(int kid, x, b, out, d, double p0=0.0, double p1=0.0, double p2=
 
 def bias_backward(int kid, int form, g, a, b, out, double p0=0.0, double p1=0.0, double p2=0.0):
     """out = the backward of act(x + b) from x (form 0; a is x) or from y
-    (form 1; a is y); returns the parts of grad_bias: a float64 array
+    (form 1; a is y); kid -1: out = g * a (a the saved derivative); returns the parts of grad_bias: a float64 array
     (items, k) whose sum over axis 0 is grad_bias (sum over rows of out).
 
     g, a, out: C-contiguous, one float dtype, one size (out may be g); b:
@@ -125,7 +164,7 @@ def bias_backward(int kid, int form, g, a, b, out, double p0=0.0, double p1=0.0,
             or not _c_float(b, typenum, k) or k == 0 or n % k or form < 0 or form > 1):
         raise ValueError("bias_backward: arrays not prepared")
     cdef Py_ssize_t rows = n // k
-    cdef int nt = threads_for(n, HEAVY[1 + form][kid])
+    cdef int nt = threads_for(n, kid >= 0 and HEAVY[1 + form][kid])
     if nt > rows:
         nt = <int>rows if rows > 0 else 1
     cdef BiasJob j
