@@ -66,7 +66,9 @@ def generate():
     checks = [(kid, _param_checks(a, False), _param_checks(a, True))
               for kid, (k, a) in enumerate(registry.KERNELS)]
     template = (KERNELS / "_loops.pxi.tp").read_text()
-    _write(KERNELS / "_loops.pxi", Tempita.sub(template, elementwise=elementwise, checks=checks))
+    fwd_d = [k for k, a in registry.KERNELS if k in a.extra.get("fwd_d", ())]
+    _write(KERNELS / "_loops.pxi", Tempita.sub(template, elementwise=elementwise, checks=checks,
+                                               fwd_d=fwd_d))
 
 
 def _param_checks(rec, from_y):

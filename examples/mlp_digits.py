@@ -4,7 +4,10 @@
 
 The network is 64 -> 256 (ReLU) -> 128 (Tanh) -> 10 (Softmax), trained with
 mini-batch SGD with momentum on the cross-entropy.  The activations are
-``fastact.nn`` layers (forward keeps what backward needs).  The same network,
+``fastact.nn`` layers (forward keeps what backward needs); the hidden
+layers take the bias too (``layer.forward(x @ W, bias=b)``: the bias add
+and the activation in one pass, and the backward returns the bias gradient
+from the same pass).  The same network,
 from the same initial weights and the same batch order, is trained a second
 time with the NumPy expressions a user would write (``fastact._baseline``),
 and the script prints
@@ -38,9 +41,9 @@ class Timed:
     def __init__(self, layer, clock):
         self.layer, self.clock = layer, clock
 
-    def forward(self, x):
+    def forward(self, x, **kw):
         t = time.perf_counter()
-        y = self.layer.forward(x)
+        y = self.layer.forward(x, **kw)
         self.clock[0] += time.perf_counter() - t
         return y
 
@@ -59,13 +62,17 @@ class NumpyLayer:
         self.saves = like.saves
         self.p = dict(like.params, **({} if like.elementwise else {"axis": like.axis}))
 
-    def forward(self, x):
+    def forward(self, x, bias=None):
+        self.bias = bias
+        if bias is not None:
+            x = x + bias
         y = self.f["forward"](x, None, self.p)
         self.saved = y if self.saves == "y" else x
         return y
 
     def backward(self, g):
-        return self.f[self.saves](self.saved, g, self.p)
+        gx = self.f[self.saves](self.saved, g, self.p)
+        return gx if self.bias is None else (gx, gx.sum(axis=0))
 
 
 def init_weights(sizes, dtype, seed):
@@ -88,14 +95,18 @@ def train(acts, data, sizes, epochs, lr, momentum, batch, dtype, seed, verbose):
             idx = order[s:s + batch]
             hs = [Xtr[idx]]
             for i, (w, c) in enumerate(zip(W, b)):
-                hs.append(acts[i].forward(hs[-1] @ w + c))
+                # hidden layers: the bias add fused into the activation (one pass)
+                hs.append(acts[i].forward(hs[-1] @ w, bias=c) if i < len(W) - 1
+                          else acts[i].forward(hs[-1] @ w + c))
             p = hs[-1]
             total += -np.sum(np.log(np.maximum(p[np.arange(len(idx)), ytr[idx]], 1e-300)))
             g = (p - onehot[idx]) / len(idx)           # d(mean cross-entropy)/d(logits)
             for i in reversed(range(len(W))):
                 if i < len(W) - 1:
-                    g = acts[i].backward(g)
-                gW, gb = hs[i].T @ g, g.sum(axis=0)
+                    g, gb = acts[i].backward(g)     # dL/dz and dL/db in one pass
+                else:
+                    gb = g.sum(axis=0)
+                gW = hs[i].T @ g
                 if i:
                     g = g @ W[i].T
                 vW[i] = momentum * vW[i] - lr * gW
@@ -107,7 +118,7 @@ def train(acts, data, sizes, epochs, lr, momentum, batch, dtype, seed, verbose):
             print(f"  epoch {epoch + 1:3d}  loss {losses[-1]:.6f}")
     h = Xte
     for i, (w, c) in enumerate(zip(W, b)):
-        h = acts[i].forward(h @ w + c)
+        h = acts[i].forward(h @ w, bias=c) if i < len(W) - 1 else acts[i].forward(h @ w + c)
     accuracy = float(np.mean(h.argmax(axis=1) == yte))
     return np.array(losses), accuracy
 

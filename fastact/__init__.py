@@ -18,6 +18,7 @@ from fastact._registry import ACTIVATIONS as _ACTIVATIONS
 from fastact._threads import set_num_threads, get_num_threads, threads
 from fastact._info import activations, derivative, show_config
 from fastact._gradcheck import gradcheck
+from fastact._api import apply_derivative
 
 _dispatch.activate(_dispatch.choose())
 from fastact import ufuncs  # noqa: E402  (the ufuncs follow the active build)
@@ -28,5 +29,5 @@ from fastact._public import *  # noqa: E402,F401,F403  (generated from the regis
 from fastact import _public  # noqa: E402
 
 __all__ = _public.__all__ + [
-    "activations", "derivative", "gradcheck", "show_config", "set_num_threads", "get_num_threads",
+    "activations", "apply_derivative", "derivative", "gradcheck", "show_config", "set_num_threads", "get_num_threads",
     "threads", "ufuncs", "__version__"]

@@ -665,3 +665,148 @@ def rrelu_backward(rec: Activation, g, x, noise, params, training, out):
     if np.isnan(total):
         np.copyto(r, xc, where=np.isnan(xc))              # the gradient is nan there (docs/semantics.md)
     return _finish(r, rdtype, out, r.ndim == 0 and out is None)
+
+
+# ------------------------------------------- bias + activation (elementwise) --
+
+def _bias_array(fname, bias, xshape, cdt):
+    """bias as a C-contiguous array of x's compute dtype and its length k (1:
+    one bias for every element), checked against x's shape."""
+    ba, _ = _as_array(fname, "bias", bias)
+    if ba.ndim > 1 or (ba.ndim == 1 and ba.size != 1
+                       and (not xshape or ba.shape[0] != xshape[-1])):
+        last = f"x's last axis has length {xshape[-1]}" if xshape else "x is 0-d"
+        raise ValueError(f"{fname}: bias has shape {ba.shape}; expected a scalar or a 1-D array "
+                         f"of the length of x's last axis ({last})")
+    return np.ascontiguousarray(ba.reshape(-1), dtype=cdt), ba
+
+
+def _plain(*values):
+    """Whether the bias path's kernels take these directly (NumPy arrays and
+    Python values; not pandas, dask, torch tensors, ...)."""
+    return all(_route(v) == "array" for v in values if v is not None)
+
+
+def bias_forward(rec: Activation, kid: int, x, bias, out, params, where=True, dtype=None):
+    """act(x + bias) in one pass (the sum rounded to x's dtype first)."""
+    fname = rec.name
+    if not _plain(x, bias, out) or where is not True or dtype is not None or _has_arrays(params):
+        # other array types, where=, dtype=, parameter arrays: x + bias, then act
+        import fastact
+        return getattr(fastact, rec.name)(_biased(fname, x, bias), *params[:len(rec.params)],
+                                          **_variant_kw(rec, kid), out=out, where=where,
+                                          dtype=dtype)
+    a, rdtype = _input(fname, x, out)
+    cdt = _compute_dtype(rdtype)
+    _check_params_fit(fname, rec, cdt, params)
+    b, _ = _bias_array(fname, bias, a.shape, cdt)
+    c = _prepare(a, cdt, out, order="C")
+    direct = out is not None and out.dtype == cdt and out.flags.c_contiguous
+    res = out if direct else np.empty(a.shape, dtype=cdt)
+    _K.bias_forward(kid, c, b, res, None, *_params_tuple(params))
+    return _finish(res, rdtype, out, a.ndim == 0 and out is None)
+
+
+def bias_backward(rec: Activation, kid: int, form: int, g, a, bias, out, params, where=True,
+                  dtype=None):
+    """(grad_x, grad_bias) of act(x + bias); from y (form 1) a is the forward's
+    output act(x + bias) and the bias is used only for grad_bias's shape."""
+    fname = rec.name + "_backward"
+    aname = "xy"[form]
+    if not _plain(g, a, bias, out) or where is not True or dtype is not None or _has_arrays(params):
+        import fastact
+        bwd = getattr(fastact, fname)
+        kw = dict(zip([p.name for p in rec.params], params), **_variant_kw(rec, kid))
+        s = _biased(fname, a, bias) if form == 0 else a
+        gx = bwd(g, s, **kw, out=out, where=where, dtype=dtype) if form == 0 else \
+            bwd(g, y=s, **kw, out=out, where=where, dtype=dtype)
+        return gx, _sum_to_bias(fname, gx, bias)
+    ga, aa, rdtype = _grad_pair(fname, g, aname, a, out)
+    cdt = _compute_dtype(rdtype)
+    _check_params_fit(fname, rec, cdt, params)
+    b, ba = _bias_array(fname, bias, aa.shape, cdt)
+    gc = _prepare(ga, cdt, out, order="C")
+    ac = _prepare(aa, cdt, out, order="C")
+    if out is not None and ac.__array_interface__["data"][0] == out.__array_interface__["data"][0]:
+        ac = ac.copy()                  # out is x (or y) itself: the kernel writes over grad only
+    direct = out is not None and out.dtype == cdt and out.flags.c_contiguous
+    res = out if direct else np.empty(aa.shape, dtype=cdt)
+    parts = _K.bias_backward(kid, form, gc, ac, b, res, *_params_tuple(params))
+    gb = parts.sum(axis=0)              # NumPy's pairwise sum over the items' partial sums
+    return (_finish(res, rdtype, out, aa.ndim == 0 and out is None),
+            gb.reshape(ba.shape).astype(rdtype))
+
+
+def and_derivative(rec: Activation, kid: int, x, bias, params):
+    """(act(x + bias), act'(x + bias)) in one pass; bias may be None."""
+    fname = rec.name + "_and_derivative"
+    if _is_dask(x) or _has_arrays(params):
+        raise TypeError(f"{fname}: x must be an array (not a dask array) and the parameters "
+                        f"floats; use {rec.name}() and {rec.name}_backward() for those")
+    if _route(x) == "foreign":
+        return _foreign(fname, (x,), lambda v: and_derivative(rec, kid, v[0], bias, params))
+    a, rdtype = _as_array(fname, "x", np.asarray(x) if _route(x) == "ufunc" else x)
+    cdt = _compute_dtype(rdtype)
+    _check_params_fit(fname, rec, cdt, params)
+    b = None if bias is None else _bias_array(fname, bias, a.shape, cdt)[0]
+    c = np.ascontiguousarray(a, dtype=cdt)
+    y, d = np.empty(a.shape, dtype=cdt), np.empty(a.shape, dtype=cdt)
+    _K.bias_forward(kid, c, b, y, d, *_params_tuple(params))
+    scalar = a.ndim == 0
+    return _finish(y, rdtype, None, scalar), _finish(d, rdtype, None, scalar)
+
+
+def _biased(fname, x, bias):
+    """x + bias for the general path, the sum in x's dtype (bias cast to it)."""
+    dt = getattr(x, "dtype", None)
+    if dt is None:
+        dt = _as_array(fname, "x", x)[1]
+    ba, _ = _as_array(fname, "bias", bias)
+    shape = np.shape(x)
+    _bias_array(fname, ba, shape, _compute_dtype(np.dtype(dt)) if np.dtype(dt).kind == "f"
+                else _F64)
+    return x + ba.astype(dt if np.dtype(dt).kind == "f" else _F64)
+
+
+def _sum_to_bias(fname, gx, bias):
+    """grad_x summed over every axis but the last, in bias's shape."""
+    ba, _ = _as_array(fname, "bias", bias)
+    axes = tuple(range(np.ndim(gx) - 1)) if ba.size != 1 else None
+    s = gx.sum(axis=axes, dtype=np.float64)
+    return np.reshape(s, ba.shape).astype(getattr(gx, "dtype", _F64))
+
+
+def _variant_kw(rec, kid):
+    """{variant name: value} choosing kernel kid (gelu's approximate), or {}."""
+    if not rec.variants:
+        return {}
+    from fastact._registry import KERNELS
+    kernel = KERNELS[kid][0]
+    vname, choices = rec.variants
+    return {vname: next(v for v, k in choices if k == kernel)}
+
+
+def apply_derivative(grad, d, *, bias=None, out=None):
+    """grad * d, the backward after NAME_and_derivative; with bias= (the
+    forward's bias: its shape) also grad_bias, the sum over every axis but the
+    last, from the same pass: (grad * d, grad_bias).
+
+    grad and d: arrays of one shape (d from NAME_and_derivative); the result
+    has their common dtype.  grad_bias is accumulated as NAME_backward's with
+    bias= (in double, blocked, per thread).  out: where to write grad * d (it
+    may be grad itself).
+    """
+    fname = "apply_derivative"
+    if bias is None:
+        return np.multiply(grad, d, out=out)
+    ga, da, rdtype = _grad_pair(fname, grad, "d", d, out)
+    cdt = _compute_dtype(rdtype)
+    b, ba = _bias_array(fname, bias, da.shape, cdt)
+    gc = _prepare(ga, cdt, out, order="C")
+    dc = _prepare(da, cdt, out, order="C")
+    direct = out is not None and out.dtype == cdt and out.flags.c_contiguous
+    res = out if direct else np.empty(da.shape, dtype=cdt)
+    parts = _K.bias_backward(-1, 0, gc, dc, b, res)
+    gb = parts.sum(axis=0)
+    return (_finish(res, rdtype, out, da.ndim == 0 and out is None),
+            gb.reshape(ba.shape).astype(rdtype))

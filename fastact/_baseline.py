@@ -74,6 +74,26 @@ def glu_grad(x, g, axis):
     return np.concatenate([g * s, g * a * s * (1 - s)], axis=axis)
 
 
+def _gate(name, p):
+    """The NumPy expressions (forward, backward from x) of a gated unit's gate."""
+    from fastact._registry import BY_NAME
+    gate = BY_NAME[name].extra["gate"]
+    return NUMPY[f"{gate}[tanh]" if p.get("approximate", "none") == "tanh" else gate]
+
+
+def gated(x, name, p):
+    """swiglu, geglu, reglu: gate(a) * b on the halves a, b of x."""
+    a, b = np.split(x, 2, axis=p.get("axis", -1))
+    return _gate(name, p)["forward"](a, None, {}) * b
+
+
+def gated_grad(x, g, name, p):
+    axis = p.get("axis", -1)
+    a, b = np.split(x, 2, axis=axis)
+    f = _gate(name, p)
+    return np.concatenate([f["x"](a, g * b, {}), g * f["forward"](a, None, {})], axis=axis)
+
+
 def _groups(x, pieces, axis):
     """x with its axis split into (k // pieces, pieces), the pieces last."""
     axis = axis % x.ndim
@@ -119,6 +139,7 @@ def softmax(x, axis=-1):
 
 # The names an expression sees: NumPy and the helpers above.
 NAMESPACE = {**_ELEMENTWISE, "softmax": softmax, "glu": glu, "glu_grad": glu_grad,
+             "gated": gated, "gated_grad": gated_grad,
              "maxout": maxout, "maxout_grad": maxout_grad, "channel": channel,
              "prelu_grad": prelu_grad, "rrelu_train": rrelu_train}
 

@@ -15,7 +15,8 @@ import re
 import textwrap
 
 _SOFTMAX_OPS = {"softmax": (0, 1), "log_softmax": (2, 3), "softmin": (4, 5)}
-_AXIS_X_OPS = {"glu": (6, 7), "maxout": (8, 9)}
+_AXIS_X_OPS = {"glu": (6, 7), "maxout": (8, 9), "swiglu": (12, 13),
+               "geglu": {"none": (14, 15), "tanh": (16, 17)}, "reglu": (18, 19)}
 
 # Along an axis, changing its length (glu, maxout): the backward needs x.
 _AXIS_X = '''
@@ -34,17 +35,21 @@ def {name}_backward(grad: ArrayLike, x: ArrayLike, *, {sig_params}axis: int = -1
 
 
 _ELEMENTWISE = '''
-def {name}(x: ArrayLike, {sig_params}*, out: NDArray[Any] | None = None, where: ArrayLike = True,
+def {name}(x: ArrayLike, {sig_params}*, bias: ArrayLike | None = None,
+        out: NDArray[Any] | None = None, where: ArrayLike = True,
         dtype: DTypeLike | None = None) -> Any:
     {doc}
-    {checks}if where is True and dtype is None{floats}:
+    {checks}if bias is None and where is True and dtype is None{floats}:
         r = _K.unary({kid}, x, out{args})
         if r is not None:
             return r
+    elif bias is not None:
+        return _api.bias_forward(_REC, {kid}, x, bias, out, ({args_tuple}), where, dtype)
     return _api.forward(_REC, {kid}, x, out, ({args_tuple}), where, dtype)
 
-def {name}_backward(grad: ArrayLike, {xy}{sig_params}out: NDArray[Any] | None = None,
-        where: ArrayLike = True, dtype: DTypeLike | None = None) -> Any:
+def {name}_backward(grad: ArrayLike, {xy}{sig_params}bias: ArrayLike | None = None,
+        out: NDArray[Any] | None = None, where: ArrayLike = True,
+        dtype: DTypeLike | None = None) -> Any:
     {doc_b}
     {prelude}{checks_b}if y is None and x is not None and {x_ok}:
         form, a = 0, x
@@ -52,11 +57,19 @@ def {name}_backward(grad: ArrayLike, {xy}{sig_params}out: NDArray[Any] | None = 
         form, a = 1, y
     else:
         raise _api.which_error("{name}_backward", _REC, x, y, {param_dict})
-    if where is True and dtype is None{floats}:
+    if bias is None and where is True and dtype is None{floats}:
         r = _K.binary({kid}, form, grad, a, out{args})
         if r is not None:
             return r
+    elif bias is not None:
+        return _api.bias_backward(_REC, {kid}, form, grad, a, bias, out, ({args_tuple}), where,
+                                  dtype)
     return _api.backward(_REC, {kid}, form, grad, a, out, ({args_tuple}), where, dtype)
+
+def {name}_and_derivative(x: ArrayLike, {sig_params}*, bias: ArrayLike | None = None
+        ) -> tuple[Any, Any]:
+    {doc_d}
+    {checks_d}return _api.and_derivative(_REC, {kid}, x, bias, ({args_tuple}))
 '''
 
 _SOFTMAX = '''
@@ -132,6 +145,8 @@ def _docstring(text: str) -> str:
 
 def _source(rec, kid, kernel_ids) -> str:
     docs = dict(doc=_docstring(_doc(rec, False)), doc_b=_docstring(_doc(rec, True)))
+    if rec.kind == "elementwise":
+        docs["doc_d"] = _docstring(_doc_derivative(rec))
     if rec.kind == "softmax":
         op_fwd, op_bwd = _SOFTMAX_OPS[rec.name]
         return _SOFTMAX.format(name=rec.name, op_fwd=op_fwd, op_bwd=op_bwd, **docs)
@@ -172,7 +187,11 @@ def _source(rec, kid, kernel_ids) -> str:
             args_tuple_paren="(" + "".join(f"{n}, " for n in names) + ")",
             param_dict=param_dict)
     if rec.kind == "axis_x":
-        op_fwd, op_bwd = _AXIS_X_OPS[rec.name]
+        # a variant chooses the pair of ops: _VK maps its values to (forward, backward)
+        op_fwd, op_bwd = ("_kid[0]", "_kid[1]") if rec.variants else _AXIS_X_OPS[rec.name]
+        if rec.variants:                # the variant travels with the parameters (dask's blocks)
+            param_dict = param_dict[:-1] + (", " if names else "") + \
+                f"{rec.variants[0]!r}: {rec.variants[0]}}}"
         return _AXIS_X.format(
             name=rec.name, op_fwd=op_fwd, op_bwd=op_bwd, **docs,
             checks=checks.replace("FNAME", repr(rec.name)),
@@ -192,12 +211,36 @@ def _source(rec, kid, kernel_ids) -> str:
         name=rec.name, kid=kid, checks=checks.replace("FNAME", repr(rec.name)), xy=xy,
         prelude=prelude, **docs,
         checks_b=checks.replace("FNAME", repr(rec.name + "_backward")),
+        checks_d=checks.replace("FNAME", repr(rec.name + "_and_derivative")),
         sig_params=sig,
         args="".join(f", {n}" for n in names),
         args_tuple="".join(f"{n}, " for n in names),
         x_ok="True" if "x" in rec.backward_from else "False", y_ok=y_ok,
         floats="".join(f" and {n}.__class__ is float" for n in names),
         param_dict=param_dict)
+
+
+_BIAS_DOC = ("    bias : array_like, optional\n        Added to x first, in one pass: "
+             "act(x + bias), the sum rounded to x's dtype\n        (as torch's act(x + b)). A "
+             "1-D array of x's last axis length (as after\n        a Linear layer) or a scalar; "
+             "converted to x's dtype.\n")
+_BIAS_DOC_B = ("    bias : array_like, optional\n        The forward's bias: the result is then "
+               "(grad_x, grad_bias), grad_bias the sum\n        of grad_x over every axis but "
+               "the last, in bias's shape (accumulated in\n        double, in blocks). From y= "
+               "the forward output is y = act(x + bias) itself.\n")
+
+
+def _doc_derivative(rec) -> str:
+    """The docstring of NAME_and_derivative."""
+    names = "".join(f", {p.name}" for p in rec.params)
+    return (f"{rec.name}(x) and its derivative in one pass: (y, dy/dx).\n\n"
+            f"    The backward is then one multiply, grad * d; d is\n"
+            f"    {rec.name}_backward(ones, x{names}) (and with bias=, taken at x + bias:\n"
+            f"    grad_bias is then the sum of grad * d over every axis but the last).\n\n"
+            f"    d/dx: {rec.gradient}\n\n"
+            f"    Parameters and bias as {rec.name}(); inputs as there (arrays of other types\n"
+            f"    are converted to NumPy arrays). Returns two arrays of x's shape and\n"
+            f"    result dtype.\n")
 
 
 def _doc(rec, backward: bool) -> str:
@@ -239,12 +282,15 @@ def _doc(rec, backward: bool) -> str:
                 f"    Parameters\n    ----------\n    grad : array_like\n        dL/dy, the shape of x.\n"
                 + "".join(f"    {v} : array_like\n        The forward {'input' if v == 'x' else 'output'}.\n"
                           for v in rec.backward_from)
-                + f"{params.lstrip(chr(10)) and params[1:] + chr(10)}    out : ndarray, optional\n"
+                + f"{params.lstrip(chr(10)) and params[1:] + chr(10)}"
+                + (_BIAS_DOC_B if rec.kind == "elementwise" else "")
+                + "    out : ndarray, optional\n"
                 f"        Where to write dL/dx; may be grad itself (in place).\n")
     else:
         body = (f"{rec.summary}\n\n    {rec.formula}\n\n"
                 f"    Parameters\n    ----------\n    x : array_like{params}\n"
-                f"    out : ndarray, optional\n        Where to write the result (shape and dtype of "
+                + (_BIAS_DOC if rec.kind == "elementwise" else "")
+                + f"    out : ndarray, optional\n        Where to write the result (shape and dtype of "
                 f"the result, writeable); may be x itself (in place).\n")
     if rec.kind == "elementwise":
         body += ("    where : array_like of bool, optional\n        As for a NumPy ufunc.\n"
@@ -334,7 +380,9 @@ def public_source(registry) -> str:
         kid = kernel_ids[rec.kernels[0]] if rec.kind == "elementwise" else -1
         tag = rec.name
         parts.append(f"\n_R_{tag} = _BY_NAME[{rec.name!r}]")
-        if rec.variants:
+        if rec.variants and rec.kind == "axis_x":
+            parts.append(f"_VK_{tag} = {_AXIS_X_OPS[rec.name]!r}")
+        elif rec.variants:
             vk = {v: kernel_ids[k] for v, k in rec.variants[1]}
             parts.append(f"_VK_{tag} = {vk!r}")
         src = _source(rec, kid, kernel_ids).replace("_K.", "_api._K.")
@@ -342,7 +390,8 @@ def public_source(registry) -> str:
         src = re.sub(r"\b_P\[", f"_R_{tag}.params[", src)
         src = re.sub(r"\b_VK\b", f"_VK_{tag}", src)
         parts.append(src)
-        for suffix in ("", "_backward"):
+        for suffix in ("", "_backward") + (("_and_derivative",) if rec.kind == "elementwise"
+                                           else ()):
             names.append(rec.name + suffix)
             for alias in rec.aliases:
                 parts.append(f"{alias}{suffix} = {rec.name}{suffix}")

@@ -38,7 +38,7 @@ def derivative(name: str, x, **params):
         raise ValueError(f"fastact.derivative: {rec.name} has no elementwise derivative: its output "
                          f"is shorter than x along the axis, so dy/dx is not an array of x's shape; "
                          f"use {rec.name}_backward(grad, x) (fastact.plot.curves draws "
-                         f"{'glu([x, x])' if rec.name == 'glu' else 'maxout([x, 0], pieces=2)'})")
+                         f"{'maxout([x, 0], pieces=2)' if rec.name == 'maxout' else rec.name + '([x, x])'})")
     params = {**{p.name: p.example for p in rec.params if p.required}, **params}
     forward = getattr(fastact, rec.name)
     backward = getattr(fastact, rec.name + "_backward")

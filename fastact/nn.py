@@ -36,6 +36,15 @@ x, so that case saves nothing over ``inplace=False``.
 drop what ``forward`` kept: it may be called again (call ``clear()`` to
 free it).
 
+Elementwise layers also take a bias: ``layer.forward(x, bias=b)`` computes
+act(x + b) in one pass, and ``backward`` then returns ``(grad_x, grad_bias)``
+from one pass too.  ``Linear(in_features, out_features, activation="gelu")``
+is a dense layer with its activation: its forward adds the bias and applies
+the activation in one pass that also writes the derivative
+(``fastact.NAME_and_derivative``), so its backward is one multiply and the
+two matmuls.  SwiGLU, GeGLU and ReGLU (gate first: silu(a) * b with a, b the
+halves of x) keep x, as GLU.
+
 Activations of a kind this module does not know are skipped (they are listed
 in ``SKIPPED``, name -> kind); ``PReLU`` is written by hand since it has a
 learnable weight.  GLU and Maxout keep x (their backward needs it).
@@ -156,8 +165,15 @@ class ActivationLayer(Layer):
             raise TypeError(f"{type(self).__name__}(inplace=True): x must be a writeable "
                             f"float32/float64 numpy.ndarray, got {type(x).__name__}")
 
-    def forward(self, x):
+    def forward(self, x, bias=None):
+        """y = act(x), or act(x + bias) in one pass (elementwise layers only:
+        backward then returns (grad_x, grad_bias))."""
         kw = self._call_kw()
+        if bias is not None:
+            kw["bias"] = bias
+            if not self.elementwise:
+                raise TypeError(f"{type(self).__name__}.forward: bias= is for elementwise layers")
+        self._bias = bias
         if self.inplace:
             self._check_inplace_input(x)
             if self.saves == "x":
@@ -171,8 +187,11 @@ class ActivationLayer(Layer):
         return y
 
     def backward(self, grad):
+        """dL/dx; (dL/dx, dL/dbias) after a forward with bias."""
         saved = self._need_saved()
         kw = self._call_kw()
+        if getattr(self, "_bias", None) is not None:
+            kw["bias"] = self._bias
         if self.saves == "y":
             return self._backward(grad, y=saved, **kw)
         return self._backward(grad, saved, **kw)
@@ -357,7 +376,74 @@ class PReLU(Layer):
 
 LAYERS["prelu"] = PReLU         # the hand-written class, with its weight
 
-__all__ = ["Layer", "ActivationLayer", "AxisLayer", "AxisXLayer", "RReLULayer", "LAYERS", "SKIPPED", "class_name"] + sorted(
+
+class Linear(Layer):
+    """y = act(x @ weight.T + bias): a dense layer and an elementwise activation.
+
+    ``activation`` is a registry name of an elementwise function (None: no
+    activation, torch.nn.Linear), ``**params`` its parameters (gelu's
+    approximate too).  weight (out_features, in_features) and bias start as
+    torch.nn.Linear's, U(-1/sqrt(in_features), 1/sqrt(in_features)), drawn
+    from ``rng`` (a Generator or a seed).  forward runs the bias add and the
+    activation in one pass that also writes the derivative
+    (fastact.NAME_and_derivative), and keeps x and that derivative; backward
+    is then one multiply, g * d, with the bias gradient from the same pass
+    (fastact.apply_derivative), then the two matmuls.  It returns dL/dx and
+    sets ``weight_grad`` and ``bias_grad`` (replaced, not accumulated).
+    """
+
+    record = None
+    elementwise = False             # the output mixes the inputs (for gradcheck)
+
+    def __init__(self, in_features, out_features, activation=None, bias=True, *, rng=None,
+                 dtype=np.float32, **params):
+        if activation is not None:
+            rec = BY_NAME.get(activation)
+            if rec is None or rec.kind != "elementwise":
+                raise ValueError(f"Linear: activation must be the name of an elementwise "
+                                 f"function of fastact (or None), got {activation!r}")
+            self.name, self.record = rec.name, rec
+            self._fd = getattr(_fa, rec.name + "_and_derivative")
+            self._fd(np.zeros(1, dtype), **params)      # checks the parameters now
+        self.activation, self.params = activation, params
+        gen = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+        bound = 1.0 / np.sqrt(in_features) if in_features else 0.0
+        self.weight = gen.uniform(-bound, bound, (out_features, in_features)).astype(dtype)
+        self.bias = gen.uniform(-bound, bound, out_features).astype(dtype) if bias else None
+        self.weight_grad = self.bias_grad = None
+        self._saved = None
+
+    def forward(self, x):
+        z = x @ self.weight.T
+        if self.activation is None:
+            y, d = (z + self.bias if self.bias is not None else z), None
+        else:
+            y, d = self._fd(z, bias=self.bias, **self.params)
+        self._saved = (x, d)
+        return y
+
+    def backward(self, grad):
+        x, d = self._need_saved()
+        if d is None:
+            gz = grad
+            self.bias_grad = None if self.bias is None else \
+                gz.reshape(-1, gz.shape[-1]).sum(axis=0)
+        elif self.bias is not None:     # g * d and its sum over rows, one pass
+            gz, self.bias_grad = _fa.apply_derivative(grad, d, bias=self.bias)
+        else:
+            gz = _fa.apply_derivative(grad, d)
+        g2, x2 = gz.reshape(-1, gz.shape[-1]), x.reshape(-1, x.shape[-1])
+        self.weight_grad = g2.T @ x2
+        return gz @ self.weight
+
+    def extra_repr(self):
+        out_f, in_f = self.weight.shape
+        return (f"in_features={in_f}, out_features={out_f}, activation={self.activation!r}, "
+                f"bias={self.bias is not None}"
+                + "".join(f", {k}={v!r}" for k, v in self.params.items()))
+
+__all__ = ["Layer", "ActivationLayer", "AxisLayer", "AxisXLayer", "RReLULayer", "LAYERS", "SKIPPED", "class_name",
+           "Linear"] + sorted(
     c.__name__ for c in LAYERS.values())
 
 globals().pop("_rec", None)

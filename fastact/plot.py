@@ -65,11 +65,13 @@ def curves(name, x=None, **params):
         pairs = np.stack([x, np.zeros_like(x)], axis=-1)
         y = forward(pairs, axis=-1, **params)[..., 0]
         d = fastact.derivative(rec.name, pairs, axis=-1, **params)[..., 0]
-    elif rec.name == "glu":
-        # glu([x, x]) = x sigmoid(x), and its total derivative (both halves)
+    elif rec.name == "glu" or "gate" in rec.extra:
+        # glu([x, x]) = x sigmoid(x) (swiglu([x, x]) = silu(x) x, ...), and its
+        # total derivative (both halves)
         pairs = np.stack([x, x], axis=-1)
-        y = forward(pairs, axis=-1)[..., 0]
-        d = getattr(fastact, "glu_backward")(np.ones_like(y)[..., None], pairs, axis=-1).sum(axis=-1)
+        y = forward(pairs, axis=-1, **params)[..., 0]
+        d = getattr(fastact, rec.name + "_backward")(np.ones_like(y)[..., None], pairs, axis=-1,
+                                                     **params).sum(axis=-1)
     elif rec.name == "maxout":
         # maxout([x, 0], pieces=2) = max(x, 0); d/dx from the backward
         pairs = np.stack([x, np.zeros_like(x)], axis=-1)
@@ -88,8 +90,8 @@ def title(name, **params):
     values = {**rec.examples, **rec.extra.get("example", {}), **params}
     if rec.kind == "softmax":
         return f"{rec.name}([x, 0])[0]"
-    if rec.name == "glu":
-        return "glu([x, x])"
+    if rec.name == "glu" or "gate" in rec.extra:
+        return f"{rec.name}([x, x])"
     if rec.name == "maxout":
         return f"maxout([x, 0], pieces={values['pieces']:g})"
     args = ", ".join(f"{k}={v:g}" for k, v in values.items())

@@ -36,6 +36,9 @@ def expected(name, x, **params):
     if name == "glu":       # glu([x, x]) = x sigmoid(x) = silu, and its total derivative
         s = fa.sigmoid(x)
         return forward(np.stack([x, x], axis=-1))[:, 0], s + x * fa.sigmoid_backward(np.ones_like(x), x)
+    if "gate" in rec.extra:     # swiglu([x, x]) = silu(x) x, derivative x silu'(x) + silu(x)
+        gf, gb = getattr(fa, rec.extra["gate"]), getattr(fa, rec.extra["gate"] + "_backward")
+        return forward(np.stack([x, x], axis=-1))[:, 0], gb(x, x) + gf(x)
     if name == "maxout":    # maxout([x, 0], pieces=2) = relu(x), derivative 0 at 0 (tie: first wins)
         return fa.relu(x), (x >= 0).astype(float)
     params = {**{p.name: p.example for p in rec.params if p.required}, **params}

@@ -470,6 +470,9 @@ def page(rec, acc, perf, notes, plot: bool) -> str:
     out.append(heading("Functions") + "\n")
     out.append(function_block(name, fwd, rec.aliases))
     out.append(function_block(name + "_backward", bwd, [a + "_backward" for a in rec.aliases]))
+    if rec.kind == "elementwise":       # the forward that also writes the derivative
+        out.append(function_block(name + "_and_derivative", getattr(fastact, name + "_and_derivative"),
+                                  [a + "_and_derivative" for a in rec.aliases]))
     uf = [u for u, (r, _, _) in ufuncs.UFUNCS.items() if r.name == name]
     if uf:
         out.append("As NumPy ufuncs (:doc:`ufuncs`): "

@@ -22,11 +22,31 @@ def _prelu_backward(aten, g, x, weight):
     return gx, gw.sum_to_size(w.shape).view(weight.shape)
 
 
+def gated_torch(torch, x, name, p):
+    """The composite a torch user writes for swiglu/geglu/reglu: gate(a) * b."""
+    F = torch.nn.functional
+    a, b = x.chunk(2, dim=p.get("axis", -1))
+    gate = next(r for r in ACTIVATIONS if r.name == name).extra["gate"]
+    if gate == "gelu":
+        return F.gelu(a, approximate=p.get("approximate", "none")) * b
+    return getattr(F, gate)(a) * b
+
+
+def gated_backward_torch(torch, g, x, name, p):
+    """torch's autograd of that composite: its forward, then its backward."""
+    xr = x.detach().requires_grad_()
+    with torch.enable_grad():
+        (gx,) = torch.autograd.grad(gated_torch(torch, xr, name, p), xr, g)
+    return gx
+
+
 def torch_table(torch) -> dict:
     """{row label: {direction: fn(x_or_y, g, p)}} from the registry's torch fields."""
     aten = torch.ops.aten
     namespace = {"torch": torch, "aten": aten, "F": torch.nn.functional,
-                 "prelu_backward": lambda g, x, w: _prelu_backward(aten, g, x, w)}
+                 "prelu_backward": lambda g, x, w: _prelu_backward(aten, g, x, w),
+                 "gated_torch": lambda x, name, p: gated_torch(torch, x, name, p),
+                 "gated_backward_torch": lambda g, x, name, p: gated_backward_torch(torch, g, x, name, p)}
     return labelled("torch", namespace)
 
 

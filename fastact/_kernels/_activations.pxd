@@ -517,6 +517,59 @@ cdef inline float _gelu_f_bwd(float x) noexcept nogil:
     cdef float r = v if x < 0 else <float>1.0 - v
     return <float>0.0 if x < <float>-14.5 else r
 
+# gelu and gelu' of one x (fastact.gelu_and_derivative): the two float
+# formulas above share y, y^2 and e^(-y^2/2): the derivative's e^(-(hh + l)/2)
+# (l = sq_lo) is the forward's e^(-(hh + lo)/2) times e^((lo - l)/2), lo - l =
+# (the t-rounding term) tiny: 1 + P' = (1 + P)(1 + (lo - l)/2), one fma, the
+# same 2^n.  The forward is bit for bit _gelu_f; the derivative within an ULP
+# of _gelu_f_bwd (one more rounding).
+cdef inline float _gelu_f_and_d(float x, float* d) noexcept nogil:
+    cdef float y = abs_(x)
+    y = <float>14.5 if y > <float>14.5 else y
+    cdef float sb, delta
+    cdef float t = recip_lin_f(y, <float>0.30000001192092896, &delta)
+    cdef float p = <float>-0.020622285082936287
+    p = fmaf_(p, t, <float>0.11242944747209549)
+    p = fmaf_(p, t, <float>-0.2281998097896576)
+    p = fmaf_(p, t, <float>0.19176723062992096)
+    p = fmaf_(p, t, <float>-0.07941015064716339)
+    p = fmaf_(p, t, <float>0.09615029394626617)
+    p = fmaf_(p, t, <float>0.0783916711807251)
+    p = fmaf_(p, t, <float>0.1102350503206253)
+    p = fmaf_(p, t, <float>0.11957185715436935)
+    p = fmaf_(p, t, <float>0.11968669295310974)
+    cdef float hh = y * y
+    cdef float corr = fmaf_(t, <float>-3.637383, <float>-1.7004137) * delta
+    cdef float lo = fmaf_(fmaf_(t, <float>-3.637383, <float>-1.7004137), delta, sq_lo_f(y, hh))
+    cdef float pe = _exp_half_sq_f(hh, lo, &sb)
+    cdef float a = (t * p) * y
+    cdef float q = big_unscale(fmaf_(pe, a, a) * sb)
+    # the derivative's polynomial, as _gelu_f_bwd
+    cdef float tb = <float>1.0 / fmaf_(y, <float>0.5, <float>1.0)
+    cdef float pb = <float>-0.005249748472124338
+    pb = fmaf_(pb, tb, <float>0.01455421932041645)
+    pb = fmaf_(pb, tb, <float>0.01435760222375393)
+    pb = fmaf_(pb, tb, <float>-0.10368428379297256)
+    pb = fmaf_(pb, tb, <float>0.14206562936306)
+    pb = fmaf_(pb, tb, <float>-0.03470560908317566)
+    pb = fmaf_(pb, tb, <float>-0.03527279570698738)
+    pb = fmaf_(pb, tb, <float>-0.10838400572538376)
+    pb = fmaf_(pb, tb, <float>-0.1498115509748459)
+    pb = fmaf_(pb, tb, <float>-0.39894744753837585)
+    cdef float ab = ((y - <float>0.7517915368080139) - <float>-1.211444988769017e-08) * pb
+    cdef float peb = fmaf_(pe + <float>1.0, corr * <float>0.5, pe)
+    cdef float v = big_unscale(fmaf_(peb, ab, ab) * sb)
+    cdef float r = v if x < 0 else <float>1.0 - v
+    d[0] = <float>0.0 if x < <float>-14.5 else r
+    return -q if x < 0 else x - q
+
+cdef inline floating gelu_fwd_d(floating x, floating* d) noexcept nogil:
+    if floating is float:
+        return _gelu_f_and_d(x, d)
+    else:
+        d[0] = _gelu_d_bwd(x)
+        return _gelu_d(x)
+
 cdef inline floating gelu_fwd(floating x) noexcept nogil:
     if floating is float:
         return _gelu_f(x)

@@ -860,6 +860,7 @@ def axis_apply(int op, a, b, out, Py_ssize_t outer, Py_ssize_t k, Py_ssize_t inn
     Ops 6-9 (glu, glu_backward(g=a, x=b), maxout, maxout_backward(g=a, x=b))
     take k, inner of x, and p = 2 (glu) or pieces; out has x's shape for the
     backwards (it may be x itself), k/p along the axis for the forwards.
+    Ops 12-19: the gated units (_gated.pxi).
     Ops 10, 11 (prelu(a), prelu_backward(g=a, x=b)) take w, the k channel
     slopes (C-contiguous, the same dtype); op 11 also aux, a C-contiguous
     float64 array of outer * k, which receives each outer slice's sum per
@@ -871,6 +872,8 @@ def axis_apply(int op, a, b, out, Py_ssize_t outer, Py_ssize_t k, Py_ssize_t inn
     cdef cnp.ndarray ba = <cnp.ndarray?>(b if b is not None else a)
     cdef cnp.ndarray wa = <cnp.ndarray?>(w if w is not None else a)
     cdef double* auxp = NULL
+    if 12 <= op < 20:
+        return _gated_apply(op, aa, ba, oa, outer, k, inner)
     if op == 11:
         if aux is None or cnp.PyArray_TYPE(<cnp.ndarray?>aux) != cnp.NPY_DOUBLE \
                 or cnp.PyArray_SIZE(<cnp.ndarray>aux) < outer * k \

@@ -2,6 +2,13 @@
 _record.py.)"""
 from ._record import Activation, Param, REQUIRED, NAN_NOTE
 
+GATED_NOTE = ("The backward takes grad (the shape of the output) and x, and returns dL/dx in "
+              "x's shape, both halves written in one pass: [gate_backward(g * b, a), "
+              "g * gate(a)], as PyTorch's autograd of the composite gate(a) * b (so nan "
+              "propagates and inf * 0 is nan as there). An odd axis length is a ValueError. "
+              "fastact.derivative is not defined for it (the output is shorter than x): "
+              "fastact.plot draws NAME([x, x]) and its total derivative.")
+
 RECORDS = (
     # ---- Along an axis ----
     # kind "softmax": the backward needs only y.  kind "axis_x" (glu, maxout): the
@@ -78,6 +85,59 @@ RECORDS = (
         numpy={'forward': "glu(x, p.get('axis', -1))", 'x': "glu_grad(x, g, p.get('axis', -1))"},
         torch={'forward': "F.glu(x, p.get('axis', -1))",
                'x': "aten.glu_backward(g, x, p.get('axis', -1))"},
+    ),
+    # The gated units (gate first, as the LLaMA MLP and vLLM's silu_and_mul):
+    # extra["gate"] is the elementwise record applied to the first half; the
+    # kernels (_kernels/_gated.pxi) reuse its per-element functions.
+    Activation(
+        name="swiglu", kind="axis_x",
+        summary="SwiGLU: silu of the first half times the second half, along an axis.",
+        formula="swiglu(x) = silu(a) * b, with a, b the first and second halves of x along axis",
+        gradient="d/da = g * b * silu'(a), d/db = g * silu(a)",
+        backward_from=("x",),
+        cost='transcendental',
+        class_name='SwiGLU',
+        extra={"out_len": "k // 2", "k_requires": ("k % 2 == 0", "axis", "must have an even length"),
+               "gate": "silu"},
+        notes=("Shazeer (2020), the feed-forward block of LLaMA, PaLM and Mistral. " + GATED_NOTE.replace("NAME", "swiglu")),
+        numpy={'forward': "gated(x, 'swiglu', p)", 'x': "gated_grad(x, g, 'swiglu', p)"},
+        torch={'forward': "gated_torch(x, 'swiglu', p)",
+               'x': "gated_backward_torch(g, x, 'swiglu', p)"},
+        torch_notes={'forward': "F.silu(a) * b on the halves (torch has no fused kernel)", 'x': "torch's autograd of that composite"},
+    ),
+    Activation(
+        name="geglu", kind="axis_x",
+        summary="GeGLU: gelu of the first half times the second half, along an axis.",
+        formula="geglu(x) = gelu(a) * b, with a, b the first and second halves of x along axis",
+        gradient="d/da = g * b * gelu'(a), d/db = g * gelu(a)",
+        backward_from=("x",),
+        cost='transcendental',
+        class_name='GeGLU',
+        variants=("approximate", (("none", "geglu"), ("tanh", "geglu_tanh"))),
+        extra={"out_len": "k // 2", "k_requires": ("k % 2 == 0", "axis", "must have an even length"),
+               "gate": "gelu"},
+        notes=("Shazeer (2020); approximate as gelu's (\"none\": erf, \"tanh\"). " + GATED_NOTE.replace("NAME", "geglu")),
+        numpy={'forward': "gated(x, 'geglu', p)", 'x': "gated_grad(x, g, 'geglu', p)"},
+        torch={'forward': "gated_torch(x, 'geglu', p)",
+               'x': "gated_backward_torch(g, x, 'geglu', p)"},
+        torch_notes={'forward': "F.gelu(a) * b on the halves (torch has no fused kernel)", 'x': "torch's autograd of that composite"},
+        variant_exprs={'tanh': {'numpy': {'forward': "gated(x, 'geglu', dict(p, approximate='tanh'))", 'x': "gated_grad(x, g, 'geglu', dict(p, approximate='tanh'))"}, 'torch': {'forward': "gated_torch(x, 'geglu', dict(p, approximate='tanh'))", 'x': "gated_backward_torch(g, x, 'geglu', dict(p, approximate='tanh'))"}, 'torch_notes': {'forward': "F.gelu(a, approximate='tanh') * b on the halves"}}},
+    ),
+    Activation(
+        name="reglu", kind="axis_x",
+        summary="ReGLU: relu of the first half times the second half, along an axis.",
+        formula="reglu(x) = relu(a) * b, with a, b the first and second halves of x along axis",
+        gradient="d/da = g * b * relu'(a), d/db = g * relu(a)",
+        backward_from=("x",),
+        cost='cheap',
+        class_name='ReGLU',
+        extra={"out_len": "k // 2", "k_requires": ("k % 2 == 0", "axis", "must have an even length"),
+               "gate": "relu"},
+        notes=("Shazeer (2020). " + GATED_NOTE.replace("NAME", "reglu")),
+        numpy={'forward': "gated(x, 'reglu', p)", 'x': "gated_grad(x, g, 'reglu', p)"},
+        torch={'forward': "gated_torch(x, 'reglu', p)",
+               'x': "gated_backward_torch(g, x, 'reglu', p)"},
+        torch_notes={'forward': "F.relu(a) * b on the halves (torch has no fused kernel)", 'x': "torch's autograd of that composite"},
     ),
     Activation(
         name="maxout", kind="axis_x",

@@ -202,6 +202,9 @@ RECORDS = (
         cost='transcendental',
         class_name='GELU',
         variants=("approximate", (("none", "gelu"), ("tanh", "gelu_tanh"))),
+        # kernels with a joint value-and-derivative function KERNEL_fwd_d in
+        # _activations.pxd (gelu_and_derivative shares e^(-x^2/2) between them)
+        extra={"fwd_d": ("gelu",)},
         notes=("approximate='none' (PyTorch's default) is exact, through erfc, so that "
                "gelu keeps full relative accuracy for x << 0 down to the underflow "
                "(PyTorch's float32 gelu returns 0 below about -8.6, where 1 + erf "
