@@ -10,5 +10,6 @@ include "_driver.pxi"
 include "_axis.pxi"
 include "_loops.pxi"
 include "_ufunc_loops.pxi"
+include "_half.pxi"
 
 _fill_tables()
