@@ -3,9 +3,11 @@
  * Every conversion is exact or rounds to nearest even; nan stays nan (quiet
  * on the way down, its payload truncated), overflow gives inf, subnormals are
  * exact both ways.  float16 uses the F16C instructions where the build has
- * them (the v3/v4 builds), the bit manipulation below otherwise; both give
- * the same bits (tests/test_half.py).  The portable functions are branch-free
- * so that the compiler vectorizes their loops.
+ * them (the v3/v4 builds), the bit manipulation below otherwise; bfloat16
+ * AVX2 where the build has it.  All paths give the same bits
+ * (tests/test_half.py).  The portable functions are branch-free so that the
+ * compiler vectorizes their loops.  (AVX-512 BF16's VCVTNEPS2BF16 is not
+ * used: it flushes subnormal inputs to zero.)
  */
 #ifndef FA_HALF_H
 #define FA_HALF_H
@@ -13,7 +15,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <stddef.h>
-#if defined(__F16C__)
+#if defined(__F16C__) || defined(__AVX2__)
 #include <immintrin.h>
 #endif
 
@@ -85,15 +87,46 @@ static inline void fa_store_f16(const float* src, uint16_t* dst, ptrdiff_t n)
         dst[i] = fa_f32_to_f16(src[i]);
 }
 
+#if defined(__AVX2__)
+/* fa_f32_to_bf16 on 8 lanes, the result in the low half of each 32-bit lane */
+static inline __m256i fa_bf16_round8(__m256i x)
+{
+    __m256i top = _mm256_srli_epi32(x, 16);
+    __m256i lsb = _mm256_and_si256(top, _mm256_set1_epi32(1));
+    __m256i r = _mm256_srli_epi32(_mm256_add_epi32(_mm256_add_epi32(x, _mm256_set1_epi32(0x7fff)), lsb), 16);
+    __m256i nan = _mm256_or_si256(top, _mm256_set1_epi32(0x40));
+    __m256i isnan = _mm256_cmpgt_epi32(_mm256_and_si256(x, _mm256_set1_epi32(0x7fffffff)),
+                                       _mm256_set1_epi32(0x7f800000));
+    return _mm256_blendv_epi8(r, nan, isnan);
+}
+#endif
+
 static inline void fa_load_bf16(const uint16_t* src, float* dst, ptrdiff_t n)
 {
-    for (ptrdiff_t i = 0; i < n; i++)
+    ptrdiff_t i = 0;
+#if defined(__AVX2__)
+    for (; i + 8 <= n; i += 8) {
+        __m256i w = _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i*)(src + i)));
+        _mm256_storeu_si256((__m256i*)(dst + i), _mm256_slli_epi32(w, 16));
+    }
+#endif
+    for (; i < n; i++)
         dst[i] = fa_bf16_to_f32(src[i]);
 }
 
 static inline void fa_store_bf16(const float* src, uint16_t* dst, ptrdiff_t n)
 {
-    for (ptrdiff_t i = 0; i < n; i++)
+    ptrdiff_t i = 0;
+#if defined(__AVX2__)
+    for (; i + 16 <= n; i += 16) {
+        __m256i lo = fa_bf16_round8(_mm256_castps_si256(_mm256_loadu_ps(src + i)));
+        __m256i hi = fa_bf16_round8(_mm256_castps_si256(_mm256_loadu_ps(src + i + 8)));
+        /* packus interleaves 128-bit lanes: lo0-3 hi0-3 lo4-7 hi4-7; put them in order */
+        __m256i packed = _mm256_permute4x64_epi64(_mm256_packus_epi32(lo, hi), 0xd8);
+        _mm256_storeu_si256((__m256i*)(dst + i), packed);
+    }
+#endif
+    for (; i < n; i++)
         dst[i] = fa_f32_to_bf16(src[i]);
 }
 
