@@ -23,7 +23,7 @@ cdef extern from "numpy/ndarraytypes.h":
 DEF ST_F32 = 0
 DEF ST_F16 = 1
 DEF ST_BF16 = 2
-DEF HBLOCK = 512                    # elements per block: 2 KiB of float32 per operand
+DEF HBLOCK = 1024                   # elements per block: 4 KiB of float32 per operand
 
 # ml_dtypes' bfloat16 has a dtype number given when ml_dtypes registers it:
 # fastact._api passes it here once it sees ml_dtypes imported (set_bfloat16).

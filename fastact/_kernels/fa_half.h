@@ -95,9 +95,9 @@ static inline __m256i fa_bf16_round8(__m256i x)
     __m256i lsb = _mm256_and_si256(top, _mm256_set1_epi32(1));
     __m256i r = _mm256_srli_epi32(_mm256_add_epi32(_mm256_add_epi32(x, _mm256_set1_epi32(0x7fff)), lsb), 16);
     __m256i nan = _mm256_or_si256(top, _mm256_set1_epi32(0x40));
-    __m256i isnan = _mm256_cmpgt_epi32(_mm256_and_si256(x, _mm256_set1_epi32(0x7fffffff)),
-                                       _mm256_set1_epi32(0x7f800000));
-    return _mm256_blendv_epi8(r, nan, isnan);
+    __m256 v = _mm256_castsi256_ps(x);
+    return _mm256_castps_si256(_mm256_blendv_ps(_mm256_castsi256_ps(r), _mm256_castsi256_ps(nan),
+                                                _mm256_cmp_ps(v, v, _CMP_UNORD_Q)));
 }
 #endif
 
