@@ -227,6 +227,8 @@ def _via_ufunc(fname, rec, kid, direction, arrays, out, params, where, dtype):
     kw = {} if where is True else {"where": where}
     if dtype is not None:
         kw["dtype"] = dtype
+    elif out is None and all(d is not None and np.dtype(d).kind in "biu" for d in dts):
+        kw["dtype"] = _F64              # bool and integers give float64, as without where=
     if out is not None:
         kw["out"] = out
     try:

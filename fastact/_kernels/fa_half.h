@@ -15,6 +15,10 @@
 #include <stdint.h>
 #include <string.h>
 #include <stddef.h>
+/* MSVC has no __F16C__; every CPU with AVX2 has F16C */
+#if !defined(__F16C__) && defined(_MSC_VER) && defined(__AVX2__)
+#define __F16C__ 1
+#endif
 #if defined(__F16C__) || defined(__AVX2__)
 #include <immintrin.h>
 #endif
@@ -29,7 +33,7 @@ static inline float fa_f16_to_f32(uint16_t h)
     uint32_t em = h & 0x7fffu;                          /* exponent and mantissa */
     uint32_t normal = (em << 13) + (112u << 23);        /* rebias 15 -> 127 */
     uint32_t special = (em << 13) | 0x7f800000u;        /* inf, nan (payload kept) */
-    uint32_t small = fa_bits((float)(int32_t)em * 0x1p-24f);   /* zero, subnormal: exact */
+    uint32_t small = fa_bits((float)(int32_t)em * (1.0f / 16777216.0f));   /* zero, subnormal: exact */
     uint32_t r = em >= 0x7c00u ? special : normal;
     r = em < 0x0400u ? small : r;
     return fa_float(sign | r);
