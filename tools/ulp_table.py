@@ -134,7 +134,8 @@ def measure_half():
                             err = th.ulp_error(uf(a, *params), uf(a64, *params), dt).max()
                         else:
                             err = max(th.ulp_error(uf(np.full(a.size, gv, dt), a, *params),
-                                                   uf(np.full(a.size, gv), a64, *params), dt).max()
+                                                   uf(np.full(a.size, gv, dt).astype(np.float32).astype(np.float64),
+                                                      a64, *params), dt).max()
                                       for gv in th.GRADS)
                         rows.append((kernel, dt.name, ("forward", "backward from x",
                                                        "backward from y")[d], level, err))
