@@ -107,7 +107,7 @@ ISA_FLAGS = {}
 
 
 def extensions():
-    common = dict(include_dirs=[numpy.get_include()],
+    common = dict(include_dirs=[numpy.get_include(), str(KERNELS)],
                   define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION"),
                                  ("NPY_TARGET_VERSION", "NPY_1_23_API_VERSION")])
     exts = [Extension("fastact._kernels._cpu", ["fastact/_kernels/_cpu.pyx"]),

@@ -9,7 +9,9 @@ import pytest
 
 from fastact import _bench
 N, THREADS = _bench.pytest_settings()
-CASES = _bench.cases(size=N)
+# float16 and bfloat16 (ml_dtypes, where installed): the half-width rows, elementwise
+CASES = _bench.cases(size=N) + [c for c in _bench.cases(size=N, dtypes=_bench.half_available())
+                                if c.rec.kind == "elementwise"]
 IMPLS = ("numpy", "fastact", "fastact_out")
 
 

@@ -111,7 +111,8 @@ def main(argv=None):
                                      "numba, jax where installed)")
     b.add_argument("--size", type=int, default=1 << 20, help="elements per array (default 2**20)")
     b.add_argument("--only", nargs="+", metavar="NAME", help="these activations only")
-    b.add_argument("--dtype", nargs="+", choices=["float32", "float64"], default=["float32", "float64"])
+    b.add_argument("--dtype", nargs="+", choices=["float32", "float64", "float16", "bfloat16"],
+                   default=["float32", "float64"])
     b.add_argument("--json", metavar="FILE", help="also write the results as JSON")
     b.add_argument("--no-torch", action="store_true", help="do not time PyTorch")
     b.add_argument("--no-others", action="store_true",

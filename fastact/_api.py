@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import sys
 
 import numpy as np
 
@@ -29,11 +30,33 @@ def _set_kernels(module):
     missing = [a.name for a in ACTIVATIONS if a.kind == "elementwise" and a.name not in module.KERNEL_IDS]
     if missing:
         raise ImportError(f"fastact: the compiled kernels lack {missing}; rebuild fastact")
+    if _BF16:
+        module.set_bfloat16(_BF16[0].num)
 
 
 _dispatch._listeners.append(_set_kernels)
 
 _F16, _F32, _F64 = np.dtype(np.float16), np.dtype(np.float32), np.dtype(np.float64)
+_HALF = {_F16}          # float16, and ml_dtypes.bfloat16 once seen (_bfloat16)
+_BF16 = []              # [ml_dtypes.bfloat16's dtype] once found
+
+
+def _bfloat16():
+    """ml_dtypes.bfloat16's dtype if ml_dtypes is imported (an array of it
+    cannot exist before), else None.  Found, it is given to every kernel
+    build and to fastact.ufuncs (their bfloat16 loops)."""
+    if not _BF16:
+        mod = sys.modules.get("ml_dtypes")
+        if mod is None:
+            return None
+        dt = np.dtype(mod.bfloat16)
+        _BF16.append(dt)
+        _HALF.add(dt)
+        if _K is not None:
+            _K.set_bfloat16(dt.num)
+        if "fastact.ufuncs" in sys.modules:
+            sys.modules["fastact.ufuncs"].register_bfloat16()
+    return _BF16[0]
 
 
 # ---------------------------------------------------------------- arrays ----
@@ -41,9 +64,9 @@ _F16, _F32, _F64 = np.dtype(np.float16), np.dtype(np.float32), np.dtype(np.float
 def _as_array(fname, argname, value):
     """value as an ndarray, and the dtype of the result it gives.
 
-    float32/float64 are kept; float16 is computed in float32 and returned as
-    float16; bool and integers become float64 (as np.exp does); everything
-    else is a TypeError naming the dtype.
+    float32/float64 are kept; float16 and bfloat16 (ml_dtypes) are computed
+    in float32 and returned as themselves; bool and integers become float64
+    (as np.exp does); everything else is a TypeError naming the dtype.
     """
     if isinstance(value, np.ma.MaskedArray):
         raise TypeError(f"{fname}: {argname} is a masked array, which fastact does not support; "
@@ -53,7 +76,7 @@ def _as_array(fname, argname, value):
     except Exception as exc:
         raise TypeError(f"{fname}: {argname} could not be converted to an array ({exc})") from None
     dt = a.dtype
-    if dt == _F32 or dt == _F64 or dt == _F16:
+    if dt == _F32 or dt == _F64 or dt in _HALF or (dt.name == "bfloat16" and dt == _bfloat16()):
         return a, dt
     if dt.kind in "biu":
         return a, _F64
@@ -61,11 +84,19 @@ def _as_array(fname, argname, value):
         raise TypeError(f"{fname}: {argname} has dtype {dt}, which fastact does not compute; "
                         f"convert it to float64 or float32")
     raise TypeError(f"{fname}: {argname} has dtype {dt}; expected a real floating-point "
-                    f"(float16/32/64), integer or bool array")
+                    f"(float16/32/64, bfloat16), integer or bool array")
 
 
 def _compute_dtype(result_dtype):
-    return _F32 if result_dtype == _F16 else result_dtype
+    return _F32 if result_dtype in _HALF else result_dtype
+
+
+def _storage_dtype(result_dtype, out):
+    """What the elementwise kernels read and write: half-width types as
+    they are (the kernels convert block-wise), float32 for a float32 out."""
+    if result_dtype in _HALF and (out is None or out.dtype == result_dtype):
+        return result_dtype
+    return _compute_dtype(result_dtype)
 
 
 def _check_out(fname, out, shape, dtype):
@@ -73,7 +104,7 @@ def _check_out(fname, out, shape, dtype):
         raise TypeError(f"{fname}: out is a masked array, which fastact does not support")
     if not isinstance(out, np.ndarray):
         raise TypeError(f"{fname}: out must be a numpy.ndarray, got {type(out).__name__}")
-    if out.dtype != dtype:
+    if out.dtype != dtype and not (dtype in _HALF and out.dtype == _F32):
         raise TypeError(f"{fname}: out has dtype {out.dtype}; expected {dtype}, the dtype of the result")
     if out.shape != shape:
         raise ValueError(f"{fname}: out has shape {out.shape}; expected {shape}, the shape of the result")
@@ -103,7 +134,7 @@ def _finish(result, rdtype, out, scalar):
     """Write into out if given, cast float16 back, unwrap 0-d to a scalar."""
     if out is not None:
         if result is not out:
-            np.copyto(out, result, casting="unsafe" if rdtype == _F16 else "same_kind")
+            np.copyto(out, result, casting="unsafe" if rdtype in _HALF else "same_kind")
         return out
     if result.dtype != rdtype:
         result = result.astype(rdtype)
@@ -187,13 +218,17 @@ def _via_ufunc(fname, rec, kid, direction, arrays, out, params, where, dtype):
         from fastact import _dask
         _dask.no_out(fname, out)
     dts = [getattr(v, "dtype", None) for v in arrays]
-    single = all(d is not None and np.dtype(d) in (_F32, _F16) for d in dts)
-    half = dtype is None and out is None and all(d is not None and np.dtype(d) == _F16 for d in dts)
+    single = all(d is not None and (np.dtype(d) == _F32 or np.dtype(d) in _HALF) for d in dts)
+    kinds = {np.dtype(d) for d in dts if d is not None}
+    half = (dtype is None and out is None and None not in dts and len(kinds) == 1
+            and kinds <= _HALF)
     pdt = _F32 if single else _F64
     ps = [np.asarray(v, dtype=pdt) if not isinstance(v, float) else v for v in params]
     kw = {} if where is True else {"where": where}
     if dtype is not None:
         kw["dtype"] = dtype
+    elif out is None and all(d is not None and np.dtype(d).kind in "biu" for d in dts):
+        kw["dtype"] = _F64              # bool and integers give float64, as without where=
     if out is not None:
         kw["out"] = out
     try:
@@ -202,8 +237,8 @@ def _via_ufunc(fname, rec, kid, direction, arrays, out, params, where, dtype):
         if "ufunc" in str(exc) and ("not supported" in str(exc) or "cast" in str(exc)):
             raise TypeError(f"{fname}: {exc}") from None
         raise
-    # float16 is computed in float32 and kept, as for NumPy arrays
-    return r.astype(_F16) if half and hasattr(r, "astype") else r
+    # float16 and bfloat16 are computed in float32 and kept, as for NumPy arrays
+    return r.astype(dts[0], copy=False) if half and hasattr(r, "astype") else r
 
 
 def _dlpack_view(fname, v):
@@ -254,7 +289,7 @@ def forward(rec: Activation, kid: int, x, out, params, where=True, dtype=None):
         return _via_ufunc(fname, rec, kid, 0, (x,), out, params, where, dtype)
     a, rdtype = _input(fname, x, out)
     _check_params_fit(fname, rec, _compute_dtype(rdtype), params)
-    c = _prepare(a, _compute_dtype(rdtype), out)
+    c = _prepare(a, _storage_dtype(rdtype, out), out)
     scalar = c.ndim == 0 and out is None
     p = _params_tuple(params)
     target = out if out is not None and out.dtype == c.dtype else None
@@ -284,8 +319,8 @@ def backward(rec: Activation, kid: int, form: int, g, a, out, params, where=True
                              f"they must be equal")
         return _via_ufunc(fname, rec, kid, 1 + form, (g, a), out, params, where, dtype)
     ga, aa, rdtype = _grad_pair(fname, g, aname, a, out)
-    cdt = _compute_dtype(rdtype)
-    _check_params_fit(fname, rec, cdt, params)
+    _check_params_fit(fname, rec, _compute_dtype(rdtype), params)
+    cdt = _storage_dtype(rdtype, out)
     order = "K" if (ga.flags.f_contiguous == aa.flags.f_contiguous) else "C"
     gc = _prepare(ga, cdt, out, order)
     ac = _prepare(aa, cdt, out, order)

@@ -47,6 +47,8 @@ the ufunc, for fastact's keyword functions.
 """
 from __future__ import annotations
 
+import sys
+
 from fastact import _dispatch
 from fastact._kernels import _ufuncs
 from fastact._registry import ACTIVATIONS, KERNELS
@@ -81,7 +83,8 @@ def _make():
         for d in directions:
             name = kernel + _SUFFIX[d]
             nin = (1 if d == 0 else 2) + len(rec.params)
-            made[name] = by_kernel[kid, d] = _ufuncs.make(name, d, nin, kid, _doc(rec, kernel, d))
+            made[name] = by_kernel[kid, d] = _ufuncs.make(name, d, nin, kid, _doc(rec, kernel, d),
+                                                          nparams=len(rec.params))
             table[name] = (rec, kernel, d)
             if kernel == rec.name:
                 for alias in rec.aliases:
@@ -102,14 +105,39 @@ def _make():
 
 
 _UFUNCS, UFUNCS, BY_KERNEL = _make()
+_KIDS = {kernel: kid for kid, (kernel, _) in enumerate(KERNELS)}
 globals().update(_UFUNCS)
-__all__ = sorted(_UFUNCS) + ["UFUNCS", "BY_KERNEL"]
+__all__ = sorted(_UFUNCS) + ["UFUNCS", "BY_KERNEL", "register_bfloat16"]
 
 
 def _set_loops(module):
-    _ufuncs.set_active(module.ufunc_loops() + (module.gufunc_loops(),))
+    _ufuncs.set_active(module.ufunc_loops() + (module.gufunc_loops(),), module.ufunc_half_loops())
+
+
+_BF16_DONE = []
+
+
+def register_bfloat16():
+    """Give the elementwise ufuncs bfloat16 loops (ml_dtypes.bfloat16 arrays,
+    float32 parameters).  Done when ml_dtypes is imported before this module,
+    or when a fastact function first sees a bfloat16 array; calling it
+    imports ml_dtypes (an optional dependency: the bfloat16 extra)."""
+    if _BF16_DONE:
+        return
+    import ml_dtypes
+    import numpy as np
+    num = np.dtype(ml_dtypes.bfloat16).num
+    for name, (rec, kernel, d) in UFUNCS.items():
+        if d != 3:
+            _ufuncs.add_bfloat16(_UFUNCS[name], d, _UFUNCS[name].nin, len(rec.params),
+                                 _KIDS[kernel], num)
+    _BF16_DONE.append(num)
 
 
 _dispatch._listeners.append(_set_loops)
 if _dispatch.active_module() is not None:
     _set_loops(_dispatch.active_module())
+if "ml_dtypes" in sys.modules:
+    register_bfloat16()
+    from fastact import _api
+    _api._bfloat16()

@@ -7,6 +7,11 @@ Forward and backward from x against the exact function and derivative,
 backward from y against its formula evaluated exactly on fastact's own y,
 for float32 and float64, on every CPU build this machine runs.  The points
 are those of the test suite (tests/reference.py) but more of them.
+
+float16 and bfloat16 (the section "Half-width types"): every finite bit
+pattern, against the float64 kernels (held to a few ULP of float64 by the
+table above, so exact at the half types' precision); ``--half-only``
+rewrites that section alone.
 """
 import argparse
 import sys
@@ -102,6 +107,65 @@ def torch_at_kinks():
     return res
 
 
+def measure_half():
+    """(kernel, dtype, direction, level, max ULP) over every bit pattern of
+    float16 and bfloat16 (ml_dtypes), as tests/test_half.py checks them."""
+    import test_half as th
+    from fastact import ufuncs
+    from fastact._registry import KERNELS
+    rows = []
+    dts = [th.F16] + ([th.BF16] if th.BF16 is not None else [])
+    for kid, (kernel, rec) in enumerate(KERNELS):
+        params = [rec.examples[p.name] for p in rec.params]
+        directions = [0] + [d for d, f in ((1, "x"), (2, "y")) if f in rec.backward_from]
+        if 2 in directions and not rec.y_allowed():
+            directions.remove(2)
+        for dt in dts:
+            for level in _dispatch.runnable():
+                with _dispatch.use(level):
+                    for d in directions:
+                        uf = ufuncs.BY_KERNEL[kid, d]
+                        a = th.every_pattern(dt)
+                        a = a[np.isfinite(a.astype(np.float32))]
+                        if d == 2:
+                            a = np.unique(ufuncs.BY_KERNEL[kid, 0](a, *params))
+                        a64 = a.astype(np.float32).astype(np.float64)
+                        if d == 0:
+                            err = th.ulp_error(uf(a, *params), uf(a64, *params), dt).max()
+                        else:
+                            err = max(th.ulp_error(uf(np.full(a.size, gv, dt), a, *params),
+                                                   uf(np.full(a.size, gv, dt).astype(np.float32).astype(np.float64),
+                                                      a64, *params), dt).max()
+                                      for gv in th.GRADS)
+                        rows.append((kernel, dt.name, ("forward", "backward from x",
+                                                       "backward from y")[d], level, err))
+    return rows
+
+
+HALF_HEAD = "## Half-width types"
+
+
+def half_markdown(rows):
+    levels = _dispatch.runnable()
+    out = [HALF_HEAD, "",
+           "float16 and bfloat16 (ml_dtypes) arrays are computed in float32 and rounded once "
+           "to the half type (docs/semantics.md). Maximum error in ULP of the half type over "
+           "every finite bit pattern (65536 minus the non-finite ones; the backward with "
+           "grad 1, -0.3 and 3.5; from y over every value the forward gives) against the "
+           "float64 kernels. Budget: 1 ULP. Regenerate with "
+           "`python tools/ulp_table.py --half-only`.", "",
+           "| kernel | dtype | direction | " + " | ".join(levels) + " |",
+           "|---|---|---|" + "---|" * len(levels)]
+    table = {}
+    for name, dt, direction, level, err in rows:
+        table.setdefault((name, dt, direction), {})[level] = err
+    for (name, dt, direction), cells in table.items():
+        out.append(f"| {name} | {dt} | {direction} | "
+                   + " | ".join(f"{cells[lv]:.2f}" for lv in levels) + " |")
+    out += ["", f"Worst cell: {max(r[4] for r in rows):.2f} ULP."]
+    return "\n".join(out) + "\n"
+
+
 def markdown(rows, points):
     levels = _dispatch.runnable()
     out = ["# Accuracy", "",
@@ -133,8 +197,15 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--points", type=int, default=20000)
     ap.add_argument("--out", default="docs/accuracy.md")
+    ap.add_argument("--half-only", action="store_true",
+                    help="rewrite only the float16/bfloat16 section of --out")
     args = ap.parse_args()
-    text = markdown(measure(args.points), args.points)
+    half = half_markdown(measure_half())
+    if args.half_only:
+        old = Path(args.out).read_text()
+        text = old.split("\n" + HALF_HEAD)[0].rstrip("\n") + "\n\n" + half
+    else:
+        text = markdown(measure(args.points), args.points) + "\n" + half
     Path(args.out).write_text(text)
     print(text)
 

@@ -19,6 +19,12 @@ array, softmax, glu and maxout along the last axis of (rows, 1024), prelu on
   one thread, where they are installed (elementwise rows; ``others.py``;
   ``--no-others`` leaves them out), with a "vs fastest other" column.
 
+float16 and bfloat16 (``--dtype float16 bfloat16``; bfloat16 needs ml_dtypes)
+rows time NumPy and torch on the same dtype (torch's bfloat16 through the
+bits, ``to_torch``) and ``fastact_f32``, fastact on float32 copies of the same
+values, in the same rounds: "vs f32" is fastact's half time over its float32
+time.
+
 The speed-ups compare like with like: fastact on one thread returning a new
 array against NumPy and against torch on one thread returning a new array.
 
@@ -40,8 +46,9 @@ Modules: ``cases`` (what is timed: cases, shapes, callables), ``torch_table``
 agreement check), ``machine`` (CPU and versions), ``report`` (verdicts,
 tables) and ``cli`` (``run``).
 """
-from fastact._bench.cases import (DIRECTIONS, KINDS, SOFTMAX_ROW, TARGET_CHEAP,  # noqa: F401
-                                  TARGET_TRANSCENDENTAL, Case, cases, labels, pytest_settings)
+from fastact._bench.cases import (DIRECTIONS, HALF_DTYPES, KINDS, SOFTMAX_ROW,  # noqa: F401
+                                  TARGET_CHEAP, TARGET_TRANSCENDENTAL, Case, cases, half_available,
+                                  labels, np_dtype, pytest_settings, to_torch)
 from fastact._bench.cli import IMPLS, bench_case, bench_overhead, bench_scaling, run  # noqa: F401
 from fastact._bench.machine import cpu_flags, cpu_model, machine_info  # noqa: F401
 from fastact._bench.report import (DIR_LABEL, format_markdown, format_text,  # noqa: F401

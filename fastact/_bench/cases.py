@@ -32,6 +32,34 @@ PRELU_DENSE = 256             # prelu[dense]: (N, 256)
 RRELU_SEED = 0                # rrelu[train]: rng= of the forward, same seed every call
 
 
+HALF_DTYPES = ("float16", "bfloat16")
+
+
+def np_dtype(name):
+    """The NumPy dtype of a bench dtype name; bfloat16 is ml_dtypes' (ImportError without it)."""
+    if name == "bfloat16":
+        import ml_dtypes
+        return np.dtype(ml_dtypes.bfloat16)
+    return np.dtype(name)
+
+
+def half_available():
+    """The half-width dtypes this installation can bench (bfloat16 needs ml_dtypes)."""
+    try:
+        import ml_dtypes  # noqa: F401
+        return HALF_DTYPES
+    except ImportError:
+        return ("float16",)
+
+
+def to_torch(torch, a):
+    """A zero-copy tensor of an ndarray; bfloat16 through its bits (torch.from_numpy
+    does not know ml_dtypes)."""
+    if a.dtype.name == "bfloat16":
+        return torch.from_numpy(a.view(np.int16)).view(torch.bfloat16)
+    return torch.from_numpy(a)
+
+
 def _rows_shape(size):
     row = min(AXIS_ROW, size)
     return (max(1, size // row), row)
@@ -58,7 +86,7 @@ def _dense_shape(size):
 def _prelu_arrays(case, x):
     c = x.shape[1] if x.ndim >= 2 else 1
     # distinct slopes per channel (around the example 0.25), so a wrong channel shows
-    return {"weight": np.linspace(0.05, 0.45, c).astype(case.dtype)}
+    return {"weight": np.linspace(0.05, 0.45, c).astype(np_dtype(case.dtype))}
 
 
 def _rrelu_arrays(case, x):
@@ -166,7 +194,7 @@ class Case:
         """(a, grad): a is x (forward, backward from x) or y = forward(x); grad has
         the forward output's shape."""
         rng = np.random.default_rng(seed)
-        dt = np.dtype(self.dtype)
+        dt = np_dtype(self.dtype)
         x = (rng.standard_normal(self.shape) * 3).astype(dt)
         g = rng.standard_normal(self.out_shape).astype(dt)
         if self.direction == "y":
@@ -210,14 +238,18 @@ class Case:
         torch, table = get_torch(torch_enabled)
         tfn = table.get(self.key, {}).get(self.direction)
         if torch is not None and tfn is not None:
-            ta, tg = torch.from_numpy(a), torch.from_numpy(g)
-            tp = {k: torch.from_numpy(v) if isinstance(v, np.ndarray) else v for k, v in p.items()}
+            ta, tg = to_torch(torch, a), to_torch(torch, g)
+            tp = {k: to_torch(torch, v) if isinstance(v, np.ndarray) else v for k, v in p.items()}
             impls["torch"] = (lambda: tfn(ta, tg, tp), "torch")
-        if others:
+        if others and self.dtype not in HALF_DTYPES:
             from fastact._bench import others as _others
             for k, fn in _others.callables(self, a, g, p).items():
                 impls[k] = (fn, None)
         impls["fastact"] = (lambda: self.fastact_call(a, g, p), 1)
+        if self.dtype in HALF_DTYPES:           # the same values in float32, for the ratio
+            a32, g32 = a.astype(np.float32), g.astype(np.float32)
+            p32 = {k: v.astype(np.float32) if isinstance(v, np.ndarray) else v for k, v in p.items()}
+            impls["fastact_f32"] = (lambda: self.fastact_call(a32, g32, p32), 1)
         impls["fastact_out"] = (lambda: self.fastact_call(a, g, p, out=out), 1)
         impls["fastact_mt"] = (lambda: self.fastact_call(a, g, p, out=out), "all")
         return impls

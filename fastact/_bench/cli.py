@@ -20,7 +20,7 @@ from fastact._bench.report import (TARGET_MEMCPY, TARGET_SCALING, format_markdow
 from fastact._bench.timing import _check_close, _ThreadSetter, interleaved
 from fastact._bench.torch_table import TORCH_NOTES, get_torch
 
-IMPLS = ("numpy", "torch", "fastact", "fastact_out", "fastact_mt") + OTHERS
+IMPLS = ("numpy", "torch", "fastact", "fastact_out", "fastact_mt", "fastact_f32") + OTHERS
 
 
 def _ns(t, n):
@@ -51,6 +51,8 @@ def bench_case(case, set_threads, torch_enabled, all_threads, others=False):
     row["speedup_vs_torch"] = ns["torch"] / ns["fastact"] if ns["torch"] else None
     row["speedup_out_vs_numpy"] = ns["numpy"] / ns["fastact_out"] if ns["numpy"] else None
     row["threads_speedup"] = ns["fastact_out"] / ns["fastact_mt"]
+    # half-width rows: fastact's time over its own float32 time on the same values
+    row["ratio_vs_f32"] = ns["fastact"] / ns["fastact_f32"] if ns["fastact_f32"] else None
     timed = [ns[k] for k in OTHERS if ns.get(k) is not None]
     row["speedup_vs_fastest_other"] = min(timed) / ns["fastact"] if timed else None
     return row

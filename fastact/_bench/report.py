@@ -91,6 +91,9 @@ def table_rows(result):
     if others:
         head[5:5] = others
         head.append("vs fastest other")
+    half = any(r.get("ratio_vs_f32") for r in result["rows"])
+    if half:                            # float16/bfloat16 rows: fastact float32 on the same values
+        head += ["fastact f32 1t", "vs f32"]
     body = []
     for r in result["rows"]:
         ns = r["ns_per_element"]
@@ -104,6 +107,8 @@ def table_rows(result):
         if others:
             cells[5:5] = [_f(ns.get(k)) for k in others]
             cells.append(_x(r.get("speedup_vs_fastest_other")))
+        if half:
+            cells += [_f(ns.get("fastact_f32")), _x(r.get("ratio_vs_f32"))]
         body.append(cells)
     return head, body
 

@@ -140,7 +140,7 @@ def _compare(got, want, dtype):
     diff = np.abs(np.where(both_nan, 0, got - want))
     scale = max(float(np.max(np.abs(np.where(both_nan, 0, want)), initial=0)), 1e-30)
     rel = float(diff.max(initial=0)) / scale
-    tol = 1e-4 if dtype == "float32" else 1e-10
+    tol = {"float32": 1e-4, "float16": 2e-3, "bfloat16": 1.6e-2}.get(dtype, 1e-10)
     if rel > tol:
         return f"max |fastact - numpy| / max|numpy| = {rel:.2e} (> {tol:g})"
     return None

@@ -189,7 +189,9 @@ def unary(int kid, x, out, double p0=0.0, double p1=0.0, double p2=0.0):
     cdef cnp.ndarray xa = <cnp.ndarray>x
     cdef int typenum = cnp.PyArray_TYPE(xa)
     cdef bint fortran
-    if (typenum != cnp.NPY_FLOAT and typenum != cnp.NPY_DOUBLE) or not _layout_ok(xa, &fortran):
+    if typenum != cnp.NPY_FLOAT and typenum != cnp.NPY_DOUBLE:
+        return half_unary(kid, xa, out, p0, p1, p2)     # float16, bfloat16: _half.pxi
+    if not _layout_ok(xa, &fortran):
         return None
     if (out is None and cnp.PyArray_NDIM(xa) == 0) or not _params_fit(typenum, p0, p1, p2):
         return None                       # a 0-d input gives a scalar: _api does that
@@ -217,6 +219,8 @@ def binary(int kid, int form, g, a, out, double p0=0.0, double p1=0.0, double p2
     cdef cnp.ndarray aa = <cnp.ndarray>a
     cdef int typenum = cnp.PyArray_TYPE(ga)
     cdef bint fortran, afortran
+    if _storage(typenum) > 0 or _storage(cnp.PyArray_TYPE(aa)) > 0:
+        return half_binary(kid, form, ga, aa, out, p0, p1, p2)   # a half-width one: _half.pxi
     if ((typenum != cnp.NPY_FLOAT and typenum != cnp.NPY_DOUBLE)
             or cnp.PyArray_TYPE(aa) != typenum or not _same_shape(ga, aa)
             or not _layout_ok(ga, &fortran) or not _layout_ok(aa, &afortran)):

@@ -13,5 +13,6 @@ include "_axis.pxi"
 include "_loss.pxi"
 include "_loops.pxi"
 include "_ufunc_loops.pxi"
+include "_half.pxi"
 
 _fill_tables()

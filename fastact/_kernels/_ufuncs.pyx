@@ -38,9 +38,14 @@ DEF MAX_UFUNCS = 256
 DEF MAX_ARGS = 8
 
 cdef loop_t ACTIVE[4][2]             # [forward, from x, from y, along an axis][float32, float64]
-cdef cnp.PyUFuncGenericFunction FUNCS[MAX_UFUNCS][2]
-cdef void* DATA[MAX_UFUNCS][2]
-cdef char TYPES[MAX_UFUNCS][2 * MAX_ARGS]
+cdef loop_t ACTIVE_HALF[3][2]        # [forward, from x, from y][float16, bfloat16]
+cdef cnp.PyUFuncGenericFunction FUNCS[MAX_UFUNCS][3]
+cdef void* DATA[MAX_UFUNCS][3]
+cdef char TYPES[MAX_UFUNCS][3 * MAX_ARGS]
+cdef int BF16_TYPES[MAX_ARGS]
+
+cdef extern from "numpy/ndarraytypes.h":
+    enum: NPY_HALF
 cdef int _made = 0
 _keep = []                           # names and docstrings NumPy points into
 
@@ -71,6 +76,31 @@ cdef void _axis_f64(char** a, const npy_intp* d, const npy_intp* s, void* data) 
     ACTIVE[3][1](a, d, s, data)
 
 
+cdef void _fwd_f16(char** a, const npy_intp* d, const npy_intp* s, void* data) noexcept nogil:
+    ACTIVE_HALF[0][0](a, d, s, data)
+
+cdef void _bwd_x_f16(char** a, const npy_intp* d, const npy_intp* s, void* data) noexcept nogil:
+    ACTIVE_HALF[1][0](a, d, s, data)
+
+cdef void _bwd_y_f16(char** a, const npy_intp* d, const npy_intp* s, void* data) noexcept nogil:
+    ACTIVE_HALF[2][0](a, d, s, data)
+
+cdef void _fwd_bf16(char** a, const npy_intp* d, const npy_intp* s, void* data) noexcept nogil:
+    ACTIVE_HALF[0][1](a, d, s, data)
+
+cdef void _bwd_x_bf16(char** a, const npy_intp* d, const npy_intp* s, void* data) noexcept nogil:
+    ACTIVE_HALF[1][1](a, d, s, data)
+
+cdef void _bwd_y_bf16(char** a, const npy_intp* d, const npy_intp* s, void* data) noexcept nogil:
+    ACTIVE_HALF[2][1](a, d, s, data)
+
+
+cdef cnp.PyUFuncGenericFunction[3][2] _HALF_TRAMPOLINES = [
+    [<cnp.PyUFuncGenericFunction>_fwd_f16, <cnp.PyUFuncGenericFunction>_fwd_bf16],
+    [<cnp.PyUFuncGenericFunction>_bwd_x_f16, <cnp.PyUFuncGenericFunction>_bwd_x_bf16],
+    [<cnp.PyUFuncGenericFunction>_bwd_y_f16, <cnp.PyUFuncGenericFunction>_bwd_y_bf16]]
+
+
 cdef cnp.PyUFuncGenericFunction[4][2] _TRAMPOLINES = [
     [<cnp.PyUFuncGenericFunction>_fwd_f32, <cnp.PyUFuncGenericFunction>_fwd_f64],
     [<cnp.PyUFuncGenericFunction>_bwd_x_f32, <cnp.PyUFuncGenericFunction>_bwd_x_f64],
@@ -94,41 +124,65 @@ cdef int _halves(void* ufunc, npy_intp* sizes) except -1 with gil:
     return 0
 
 
-def set_active(loops):
+def set_active(loops, half_loops):
     """loops[direction][dtype]: addresses of a kernel module's loops (its
-    ufunc_loops() and gufunc_loops(), the axis loops as direction 3)."""
+    ufunc_loops() and gufunc_loops(), the axis loops as direction 3);
+    half_loops[direction][dtype] its ufunc_half_loops()."""
     cdef int d, t
     for d in range(4):
         for t in range(2):
             ACTIVE[d][t] = <loop_t><size_t>loops[d][t]
+    for d in range(3):
+        for t in range(2):
+            ACTIVE_HALF[d][t] = <loop_t><size_t>half_loops[d][t]
 
 
-def make(str name, int direction, int nin, int kid, str doc, str signature=None,
+def add_bfloat16(cnp.ufunc uf, int direction, int nin, int nparams, int kid, int typenum):
+    """Register a bfloat16 loop (dtype number typenum, ml_dtypes') on an
+    elementwise ufunc made by make(): arrays bfloat16, parameters float32."""
+    cdef int t
+    for t in range(nin + 1):
+        BF16_TYPES[t] = cnp.NPY_FLOAT if nin - nparams <= t < nin else typenum
+    if cnp.PyUFunc_RegisterLoopForType(uf, typenum, _HALF_TRAMPOLINES[direction][1], BF16_TYPES,
+                                       <void*><size_t>kid) < 0:
+        raise RuntimeError(f"fastact._ufuncs: registering bfloat16 on {uf.__name__} failed")
+
+
+def make(str name, int direction, int nin, int kid, str doc, str signature=None, int nparams=0,
          bint halves=False):
-    """A ufunc of nin inputs and one output, float32 and float64 loops, on
-    kernel `kid` in `direction` (0 forward, 1 backward from x, 2 from y), or a
+    """A ufunc of nin inputs (the last nparams of them parameters) and one
+    output, on kernel `kid` in `direction` (0 forward, 1 backward from x, 2
+    from y): loops float16 (parameters float32), float32 and float64; or a
     generalized ufunc along an axis (direction 3, kid the axis op code,
-    signature such as "(n)->(n)"; halves: an axis m = n / 2, as glu's, which
-    NumPy >= 2.1 works out; older NumPy needs out=)."""
+    signature such as "(n)->(n)"), loops float32 and float64; halves: an
+    axis m = n / 2, as glu's, which NumPy >= 2.1 works out; older NumPy
+    needs out=)."""
     global _made
     if _made >= MAX_UFUNCS or nin + 1 > MAX_ARGS:
         raise ValueError("fastact._ufuncs: too many ufuncs or arguments")
-    cdef int i = _made, t
+    cdef int i = _made, t, k = 0
+    cdef int nloops = 2 if direction == 3 else 3
+    if direction != 3:                  # float16 first: NumPy takes the first loop that fits
+        for t in range(nin + 1):
+            TYPES[i][t] = cnp.NPY_FLOAT if nin - nparams <= t < nin else NPY_HALF
+        FUNCS[i][0] = _HALF_TRAMPOLINES[direction][0]
+        DATA[i][0] = <void*><size_t>kid
+        k = 1
     for t in range(nin + 1):
-        TYPES[i][t] = cnp.NPY_FLOAT
-        TYPES[i][nin + 1 + t] = cnp.NPY_DOUBLE
+        TYPES[i][k * (nin + 1) + t] = cnp.NPY_FLOAT
+        TYPES[i][(k + 1) * (nin + 1) + t] = cnp.NPY_DOUBLE
     for t in range(2):
-        FUNCS[i][t] = _TRAMPOLINES[direction][t]
-        DATA[i][t] = <void*><size_t>kid
+        FUNCS[i][k + t] = _TRAMPOLINES[direction][t]
+        DATA[i][k + t] = <void*><size_t>kid
     bname, bdoc = name.encode(), doc.encode()
     _keep.extend((bname, bdoc))
     _made += 1
     if signature is None:
-        return cnp.PyUFunc_FromFuncAndData(FUNCS[i], DATA[i], TYPES[i], 2, nin, 1, cnp.PyUFunc_None,
+        return cnp.PyUFunc_FromFuncAndData(FUNCS[i], DATA[i], TYPES[i], nloops, nin, 1, cnp.PyUFunc_None,
                                            bname, bdoc, 0)
     bsig = signature.encode()
     _keep.append(bsig)
-    uf = cnp.PyUFunc_FromFuncAndDataAndSignature(FUNCS[i], DATA[i], TYPES[i], 2, nin, 1,
+    uf = cnp.PyUFunc_FromFuncAndDataAndSignature(FUNCS[i], DATA[i], TYPES[i], nloops, nin, 1,
                                                  cnp.PyUFunc_None, bname, bdoc, 0, bsig)
     if halves:
         fa_set_process_core_dims(uf, <void*>_halves)
