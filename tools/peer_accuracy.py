@@ -7,12 +7,14 @@ peer was faster (docs/performance.md, "Where a peer is faster"):
 
 Each peer computes the bench's own expression for the row (fastact/_bench:
 NUMPY, the torch table, others.py).  Regions: tests/reference.py's sample,
-the same without subnormal inputs (XLA flushes them to zero), the tail x in
-[-1e4, -1] (log-uniform), near zero (|x| in [1e-30, 0.1] for float32,
-[1e-300, 0.1] for float64), the bulk [-10, 10]; gradients of 1 (the
+the tail x in [-1e4, -1] (log-uniform), near zero (|x| in [1e-30, 0.1] for
+float32, [1e-300, 0.1] for float64), the bulk [-10, 10]; gradients of 1 (the
 backward is then the derivative).  Backward from y: y = fastact's forward of
 those x, the reference the exact formula on that y.  Axis functions: rows of
 1024, see _axis_regions.  A nan where the exact value is finite counts as inf.
+Elementwise rows also show the maximum over the points whose input and
+exact result are 0 or normal: there flushing subnormals to zero (XLA's CPU
+default) changes nothing.
 """
 import argparse
 import json
@@ -89,21 +91,38 @@ def _exact(case, dtype):
     return ref, p
 
 
-def _ulps(got, exact, dtype):
-    got = np.asarray(got, dtype=dtype).ravel()
-    e = ulp_errors(got, exact, dtype)
-    bad = np.isnan(got) & np.array([not mp.isnan(v) for v in exact])
-    e[bad] = math.inf
-    return float(np.nanmax(e)) if e.size else 0.0
-
-
-def _worst_x(got, exact, dtype, x):
-    """The input where got is furthest off, as text."""
+def _errors(got, exact, dtype):
     got = np.asarray(got, dtype=dtype).ravel()
     e = ulp_errors(got, exact, dtype)
     e[np.isnan(got) & np.array([not mp.isnan(v) for v in exact])] = math.inf
-    i = int(np.nanargmax(e))
-    return f"x={np.asarray(x).ravel()[i]:.4g}: {got[i]:.6g} vs {mp.nstr(exact[i], 8)}"
+    return e
+
+
+def _ulps(got, exact, dtype):
+    e = _errors(got, exact, dtype)
+    return float(np.nanmax(e)) if e.size else 0.0
+
+
+def _normal(x, exact, dtype):
+    """Points whose input and exact result are 0 or normal (no subnormal, no
+    underflow), where flushing subnormals to zero changes nothing."""
+    tiny = mp.mpf(float(np.finfo(dtype).tiny))
+    x = np.asarray(x).ravel()
+    ok_x = (np.abs(x) >= np.finfo(dtype).tiny) | (x == 0)
+    ok_e = np.array([v == 0 or abs(v) >= tiny or mp.isnan(v) for v in exact])
+    return ok_x & ok_e
+
+
+def _cell(theirs, mine, exact, dtype, x):
+    """(peer max, fastact max, peer's worst point, peer max and fastact max on
+    normal values)."""
+    ep, ef = _errors(theirs, exact, dtype), _errors(mine, exact, dtype)
+    i = int(np.nanargmax(ep))
+    got = np.asarray(theirs, dtype=dtype).ravel()
+    worst = f"x={np.asarray(x).ravel()[i]:.4g}: {got[i]:.6g} vs {mp.nstr(exact[i], 8)}"
+    m = _normal(x, exact, dtype)
+    norm = lambda e: float(np.nanmax(e[m])) if m.any() else 0.0  # noqa: E731
+    return (float(np.nanmax(ep)), float(np.nanmax(ef)), worst, norm(ep), norm(ef))
 
 
 def _elementwise_regions(dtype, n):
@@ -113,7 +132,6 @@ def _elementwise_regions(dtype, n):
     x = sample(dtype, n=n, seed=1234)
     return {
         "sample": x,
-        "sample |x|>=tiny": x[np.abs(x) >= np.finfo(dtype).tiny],
         "tail x<-1": (-(10.0 ** rng.uniform(0, 4, n))).astype(dtype),
         "near 0": near.astype(dtype),
         "bulk": rng.uniform(-10, 10, n).astype(dtype),
@@ -138,8 +156,7 @@ def elementwise(case, peer, n):
         with np.errstate(all="ignore"):
             mine = case.fastact_call(a, g, dict(case.params))
             theirs = pfn(a, g)
-        out[region] = (_ulps(theirs, exact, dtype), _ulps(mine, exact, dtype),
-                       _worst_x(theirs, exact, dtype, x))
+        out[region] = _cell(theirs, mine, exact, dtype, x)
     return out
 
 
@@ -205,7 +222,7 @@ def axis(case, peer):
         with np.errstate(all="ignore"):
             mine = case.fastact_call(a, g, dict(case.params))
             theirs = pfn(a, g)
-        out[region] = (_ulps(theirs, exact, dtype), _ulps(mine, exact, dtype))
+        out[region] = _cell(theirs, mine, exact, dtype, a)
     return out
 
 
@@ -233,7 +250,7 @@ def glu(case, peer):
         with np.errstate(all="ignore"):
             mine = np.asarray(case.fastact_call(x, g, dict(case.params)))
             theirs = pfn(x, g)
-        out[region] = (_ulps(theirs, exact, dtype), _ulps(mine, exact, dtype))
+        out[region] = _cell(theirs, mine, exact, dtype, np.zeros(len(exact), dtype))
     return out
 
 
@@ -305,6 +322,9 @@ def main():
         cells = ", ".join(f"{r} {v[0]:.3g}/{v[1]:.3g}" for r, v in res.items())
         where = max(res.values(), key=lambda v: v[0])
         where = f"; peer's worst at {where[2]}" if len(where) > 2 else ""
+        if all(len(v) > 3 for v in res.values()):
+            where += ("; normal values only: peer %.3g, fastact %.3g"
+                      % (max(v[3] for v in res.values()), max(v[4] for v in res.values())))
         print(f"{label} {d} {dt} {peer}: max ULP peer {worst[0]:.3g}, fastact {worst[1]:.3g}"
               f"  [{cells}]{where}", flush=True)
 
