@@ -168,9 +168,11 @@ def _mp_axis(kind, row, grow=None):
         v = [-t for t in v]
     m = max(v)
     e = [mp.exp(t - m) for t in v]
-    s = mp.fsum(e)
     if kind == "log_softmax":
-        return [t - m - mp.log(s) for t in v]
+        i = v.index(m)
+        lse = mp.log1p(mp.fsum(e[:i] + e[i + 1:]))     # log(1 + rest), the rest kept
+        return [t - m - lse for t in v]
+    s = mp.fsum(e)
     return [t / s for t in e]
 
 
