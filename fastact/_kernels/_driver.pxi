@@ -23,6 +23,10 @@ ctypedef void (*binary_f32_t)(const float*, const float*, float*, Py_ssize_t, co
 ctypedef void (*binary_f64_t)(const double*, const double*, double*, Py_ssize_t, const double*) noexcept nogil
 ctypedef void (*binary_ip_f32_t)(float*, const float*, Py_ssize_t, const double*) noexcept nogil
 ctypedef void (*binary_ip_f64_t)(double*, const double*, Py_ssize_t, const double*) noexcept nogil
+# half-width loops: each operand's pointer with its storage (_halfio.pxi's ST_*)
+ctypedef void (*unary_h_t)(const char*, int, char*, int, Py_ssize_t, const double*) noexcept nogil
+ctypedef void (*binary_h_t)(const char*, int, const char*, int, char*, int, Py_ssize_t,
+                            const double*) noexcept nogil
 
 DEF MAX_KERNELS = 128
 
@@ -34,6 +38,8 @@ cdef binary_f32_t BWD_F32[2][MAX_KERNELS]           # [0]: from x, [1]: from y
 cdef binary_f64_t BWD_F64[2][MAX_KERNELS]
 cdef binary_ip_f32_t BWD_IP_F32[2][MAX_KERNELS]
 cdef binary_ip_f64_t BWD_IP_F64[2][MAX_KERNELS]
+cdef unary_h_t FWD_H[MAX_KERNELS]
+cdef binary_h_t BWD_H[2][MAX_KERNELS]
 # Whether a kernel's direction (0 forward, 1 from x, 2 from y) computes a
 # transcendental function (the registry's `transcendental`): those start
 # threads at a smaller size, their work per element being several times larger.

@@ -1,73 +1,11 @@
 # Half-width storage (float16, bfloat16) for the elementwise kernels.
 #
-# Each operand is stored as float32, float16 or bfloat16; the float32 kernels
-# compute.  A chunk is done in blocks that stay in L1: convert the block to
-# float32 (fa_half.h), run the float32 kernel in place, convert the result
-# to the output's storage.  One mechanism for every kernel and direction,
-# and for mixed precision (half x or y with a float32 grad, a float32 result
-# from half input).  Threads split the arrays as _driver.pxi does.
-
-from libc.stdint cimport uint16_t
-from libc.string cimport memcpy
-
-cdef extern from "fa_half.h" nogil:
-    void fa_load_f16(const uint16_t* src, float* dst, Py_ssize_t n)
-    void fa_store_f16(const float* src, uint16_t* dst, Py_ssize_t n)
-    void fa_load_bf16(const uint16_t* src, float* dst, Py_ssize_t n)
-    void fa_store_bf16(const float* src, uint16_t* dst, Py_ssize_t n)
-
-cdef extern from "numpy/ndarraytypes.h":
-    enum: NPY_HALF                  # not declared by numpy's .pxd
-
-# storage of an operand
-DEF ST_F32 = 0
-DEF ST_F16 = 1
-DEF ST_BF16 = 2
-DEF HBLOCK = 1024                   # elements per block: 4 KiB of float32 per operand
-
-# ml_dtypes' bfloat16 has a dtype number given when ml_dtypes registers it:
-# fastact._api passes it here once it sees ml_dtypes imported (set_bfloat16).
-cdef int BF16_NUM = -1
-
-
-def set_bfloat16(int typenum):
-    """The dtype number of ml_dtypes.bfloat16 (fastact._api calls this)."""
-    global BF16_NUM
-    BF16_NUM = typenum
-
-
-cdef inline int _storage(int typenum) noexcept nogil:
-    """ST_* of a dtype number, -1 for dtypes the half loops do not take."""
-    if typenum == cnp.NPY_FLOAT:
-        return ST_F32
-    if typenum == NPY_HALF:
-        return ST_F16
-    if typenum == BF16_NUM and BF16_NUM >= 0:
-        return ST_BF16
-    return -1
-
-
-cdef inline Py_ssize_t _width(int st) noexcept nogil:
-    return 4 if st == ST_F32 else 2
-
-
-cdef inline void _hload(int st, const char* src, float* dst, Py_ssize_t n) noexcept nogil:
-    if st == ST_F16:
-        fa_load_f16(<const uint16_t*>src, dst, n)
-    elif st == ST_BF16:
-        fa_load_bf16(<const uint16_t*>src, dst, n)
-    elif <const char*>dst != src:
-        memcpy(dst, src, n * 4)
-
-
-cdef inline void _hstore(int st, const float* src, char* dst, Py_ssize_t n) noexcept nogil:
-    if st == ST_F16:
-        fa_store_f16(src, <uint16_t*>dst, n)
-    elif st == ST_BF16:
-        fa_store_bf16(src, <uint16_t*>dst, n)
-    else:
-        memcpy(dst, src, n * 4)
-
+# Each operand is stored as float32, float16 or bfloat16 (_halfio.pxi); the
+# float32 kernels compute, inlined into the generated half-width loops
+# (_loops.pxi: NAME_fwd_h, NAME_bwd_x_h, NAME_bwd_y_h), one per kernel and
+# direction, each taking any storage for each operand.  This covers mixed
+# precision (half x or y with a float32 grad, a float32 result from half
+# input).  Threads split the arrays as _driver.pxi does.
 
 cdef struct HalfJob:
     int kid, form                   # form -1: forward; 0, 1: backward from x, y
@@ -80,24 +18,12 @@ cdef struct HalfJob:
 
 
 cdef void _half_part(const HalfJob* j, Py_ssize_t lo, Py_ssize_t m) noexcept nogil:
-    cdef float bg[HBLOCK]
-    cdef float ba[HBLOCK]
-    cdef Py_ssize_t i = lo, b, end = lo + m
     cdef Py_ssize_t wg = _width(j.sg), wa = _width(j.sa), wo = _width(j.so)
-    cdef float* work
-    while i < end:
-        b = end - i if end - i < HBLOCK else HBLOCK
-        # a float32 output is the work buffer itself (nothing to convert back)
-        work = <float*>(j.out + i * 4) if j.so == ST_F32 else bg
-        _hload(j.sg, j.g + i * wg, work, b)
-        if j.form < 0:
-            FWD_IP_F32[j.kid](work, b, j.p)
-        else:
-            _hload(j.sa, j.a + i * wa, ba, b)
-            BWD_IP_F32[j.form][j.kid](work, ba, b, j.p)
-        if j.so != ST_F32:
-            _hstore(j.so, work, j.out + i * wo, b)
-        i += b
+    if j.form < 0:
+        FWD_H[j.kid](j.g + lo * wg, j.sg, j.out + lo * wo, j.so, m, j.p)
+    else:
+        BWD_H[j.form][j.kid](j.g + lo * wg, j.sg, j.a + lo * wa, j.sa, j.out + lo * wo, j.so,
+                             m, j.p)
 
 
 cdef void _half_item(void* ctx, Py_ssize_t i) noexcept nogil:

@@ -4,7 +4,9 @@
  * on the way down, its payload truncated), overflow gives inf, subnormals are
  * exact both ways.  float16 uses the F16C instructions where the build has
  * them (the v3/v4 builds), the bit manipulation below otherwise; bfloat16
- * AVX2 where the build has it.  All paths give the same bits
+ * AVX2 where the build has it.  The AVX-512 build converts 16 lanes at a
+ * time: its kernels run on 512-bit vectors, and a 512-bit load of a block
+ * written by two 256-bit stores would miss store-to-load forwarding.  All paths give the same bits
  * (tests/test_half.py).  The portable functions are branch-free so that the
  * compiler vectorizes their loops.  (AVX-512 BF16's VCVTNEPS2BF16 is not
  * used: it flushes subnormal inputs to zero.)
@@ -19,7 +21,7 @@
 #if !defined(__F16C__) && defined(_MSC_VER) && defined(__AVX2__)
 #define __F16C__ 1
 #endif
-#if defined(__F16C__) || defined(__AVX2__)
+#if defined(__F16C__) || defined(__AVX2__) || defined(__AVX512F__)
 #include <immintrin.h>
 #endif
 
@@ -71,6 +73,10 @@ static inline uint16_t fa_f32_to_bf16(float f)
 static inline void fa_load_f16(const uint16_t* src, float* dst, ptrdiff_t n)
 {
     ptrdiff_t i = 0;
+#if defined(__AVX512F__)
+    for (; i + 16 <= n; i += 16)
+        _mm512_storeu_ps(dst + i, _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i*)(src + i))));
+#endif
 #if defined(__F16C__)
     for (; i + 8 <= n; i += 8)
         _mm256_storeu_ps(dst + i, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i*)(src + i))));
@@ -82,6 +88,11 @@ static inline void fa_load_f16(const uint16_t* src, float* dst, ptrdiff_t n)
 static inline void fa_store_f16(const float* src, uint16_t* dst, ptrdiff_t n)
 {
     ptrdiff_t i = 0;
+#if defined(__AVX512F__)
+    for (; i + 16 <= n; i += 16)
+        _mm256_storeu_si256((__m256i*)(dst + i),
+                            _mm512_cvtps_ph(_mm512_loadu_ps(src + i), _MM_FROUND_TO_NEAREST_INT));
+#endif
 #if defined(__F16C__)
     for (; i + 8 <= n; i += 8)
         _mm_storeu_si128((__m128i*)(dst + i),
@@ -105,9 +116,28 @@ static inline __m256i fa_bf16_round8(__m256i x)
 }
 #endif
 
+#if defined(__AVX512F__)
+/* fa_f32_to_bf16 on 16 lanes, packed to 16 bits */
+static inline __m256i fa_bf16_round16(__m512i x)
+{
+    __m512i top = _mm512_srli_epi32(x, 16);
+    __m512i lsb = _mm512_and_si512(top, _mm512_set1_epi32(1));
+    __m512i r = _mm512_srli_epi32(_mm512_add_epi32(_mm512_add_epi32(x, _mm512_set1_epi32(0x7fff)), lsb), 16);
+    __m512 v = _mm512_castsi512_ps(x);
+    r = _mm512_mask_or_epi32(r, _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q), top, _mm512_set1_epi32(0x40));
+    return _mm512_cvtepi32_epi16(r);
+}
+#endif
+
 static inline void fa_load_bf16(const uint16_t* src, float* dst, ptrdiff_t n)
 {
     ptrdiff_t i = 0;
+#if defined(__AVX512F__)
+    for (; i + 16 <= n; i += 16) {
+        __m512i w = _mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i*)(src + i)));
+        _mm512_storeu_si512((void*)(dst + i), _mm512_slli_epi32(w, 16));
+    }
+#endif
 #if defined(__AVX2__)
     for (; i + 8 <= n; i += 8) {
         __m256i w = _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i*)(src + i)));
@@ -121,6 +151,11 @@ static inline void fa_load_bf16(const uint16_t* src, float* dst, ptrdiff_t n)
 static inline void fa_store_bf16(const float* src, uint16_t* dst, ptrdiff_t n)
 {
     ptrdiff_t i = 0;
+#if defined(__AVX512F__)
+    for (; i + 16 <= n; i += 16)
+        _mm256_storeu_si256((__m256i*)(dst + i),
+                            fa_bf16_round16(_mm512_castps_si512(_mm512_loadu_ps(src + i))));
+#endif
 #if defined(__AVX2__)
     for (; i + 16 <= n; i += 16) {
         __m256i lo = fa_bf16_round8(_mm256_castps_si256(_mm256_loadu_ps(src + i)));
