@@ -240,7 +240,12 @@ class Case:
         if torch is not None and tfn is not None:
             ta, tg = to_torch(torch, a), to_torch(torch, g)
             tp = {k: to_torch(torch, v) if isinstance(v, np.ndarray) else v for k, v in p.items()}
-            impls["torch"] = (lambda: tfn(ta, tg, tp), "torch")
+            try:                                # torch lacks some kernels for some dtypes
+                tfn(ta, tg, tp)                 # (rrelu for float16: NotImplementedError)
+            except (NotImplementedError, RuntimeError, TypeError):
+                tfn = None
+            if tfn is not None:
+                impls["torch"] = (lambda: tfn(ta, tg, tp), "torch")
         if others and self.dtype not in HALF_DTYPES:
             from fastact._bench import others as _others
             for k, fn in _others.callables(self, a, g, p).items():
