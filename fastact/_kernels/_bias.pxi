@@ -18,10 +18,32 @@ cdef fwdb_f64_t FWDB_F64[MAX_KERNELS]
 cdef bwdb_f32_t BWDB_F32[2][MAX_KERNELS]           # [0]: from x, [1]: from y
 cdef bwdb_f64_t BWDB_F64[2][MAX_KERNELS]
 
-# Rows (or single elements when k = 1) summed into a block before the block
-# is added to the total: the error of the sum grows with BIAS_BLOCK plus the
-# number of blocks, not with the number of rows.
+# The bias gradient sums dL/dx over rows in double (float32's sum is the exact
+# sum rounded once, in practice): BIAS_BLOCK rows per column into a block,
+# each block then added to the total, so that the error grows with
+# BIAS_BLOCK plus the number of blocks, not with the number of rows.
 DEF BIAS_BLOCK = 64
+# One bias for every element (k = 1): blocks of SUM_BLOCK summed in 16
+# independent double lanes, which vectorize (one running sum took 6.6
+# ns/element, its adds in sequence).
+DEF SUM_BLOCK = 256
+
+
+cdef inline double _lane_sum(const floating* v, Py_ssize_t n) noexcept nogil:
+    """The sum of v[0:n] in double, in 16 lanes."""
+    cdef double lanes[16]
+    cdef Py_ssize_t q, m, full = n - n % 16
+    cdef double s = 0.0
+    for m in range(16):
+        lanes[m] = 0.0
+    for q in range(0, full, 16):
+        for m in range(16):
+            lanes[m] += v[q + m]
+    for m in range(16):
+        s += lanes[m]
+    for q in range(full, n):
+        s += v[q]
+    return s
 
 
 cdef struct BiasJob:
@@ -49,21 +71,16 @@ cdef void _fwdb_part(const BiasJob* j, Py_ssize_t lo, Py_ssize_t hi) noexcept no
 # the bias backward does (kid -1: fastact.apply_derivative).
 cdef void _mul_colsum(const floating* g, const floating* d, floating* out, double* acc,
                       double* blk, Py_ssize_t lo, Py_ssize_t hi, Py_ssize_t k) noexcept nogil:
-    cdef Py_ssize_t r, i, j
+    cdef Py_ssize_t r, i, j, e
     cdef floating v
-    cdef double s, t
     if k == 1:
-        t = 0.0
         i = lo
         while i < hi:
-            s = 0.0
-            for j in range(i, i + BIAS_BLOCK if i + BIAS_BLOCK < hi else hi):
-                v = g[j] * d[j]
-                out[j] = v
-                s += v
-            t += s
-            i += BIAS_BLOCK
-        acc[0] += t
+            e = i + SUM_BLOCK if i + SUM_BLOCK < hi else hi
+            for j in range(i, e):
+                out[j] = g[j] * d[j]
+            acc[0] += _lane_sum(out + i, e - i)
+            i = e
         return
     for r in range(lo, hi):
         j = r * k
