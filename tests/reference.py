@@ -235,6 +235,24 @@ ref("tanhshrink", lambda x, p: _tanhshrink(x), lambda x, p: mp.tanh(x) ** 2, Non
 torch_only("maxout", lambda t, p: t.unflatten(-1, (-1, p["pieces"])).max(-1).values)
 
 
+def softmax_row(kind, row):
+    """softmax, log_softmax or softmin ("kind") of one row of floats, on mpf
+    (tests/test_softmax.py, tools/peer_accuracy.py).  The maximum m is taken
+    out; log_softmax is x - m - log1p(the sum of the other terms): the log of
+    the whole sum loses that rest at 60 digits for rows like [700, 0, ...]."""
+    v = [mp.mpf(float(t)) for t in row]
+    if kind == "softmin":
+        v = [-t for t in v]
+    m = max(v)
+    e = [mp.exp(t - m) for t in v]
+    if kind == "log_softmax":
+        i = v.index(m)
+        lse = mp.log1p(mp.fsum(e[:i] + e[i + 1:]))       # log(1 + rest), the rest kept
+        return [t - m - lse for t in v]
+    s = mp.fsum(e)
+    return [t / s for t in e]
+
+
 def ulp_errors(got, exact, dtype):
     """|got - exact| in units of the last place of exact rounded to dtype.
 

@@ -1,20 +1,13 @@
 """softmax along any axis: mpmath values, backward against finite differences."""
-import mpmath as mp
 import numpy as np
 import pytest
 
 import fastact as fa
-from reference import ulp_errors
+from reference import softmax_row, ulp_errors
 
 
-def _mp_softmax_rows(x2d):
-    out = []
-    for row in x2d:
-        m = max(mp.mpf(float(v)) for v in row)
-        e = [mp.exp(mp.mpf(float(v)) - m) for v in row]
-        s = mp.fsum(e)
-        out.append([v / s for v in e])
-    return out
+def _mp_rows(x2d, kind):
+    return [softmax_row(kind, row) for row in x2d]
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["float32", "float64"])
@@ -25,7 +18,7 @@ def test_softmax_against_mpmath(build, nthreads, dtype, shape, axis):
     x = (np.random.default_rng(3).standard_normal(shape) * 6).astype(dtype)
     y = fa.softmax(x, axis=axis)
     moved = np.moveaxis(x, axis, -1).reshape(-1, shape[axis])
-    exact = _mp_softmax_rows(moved)
+    exact = _mp_rows(moved, "softmax")
     got = np.moveaxis(y, axis, -1).reshape(-1, shape[axis])
     err = ulp_errors(got.ravel(), [v for row in exact for v in row], dtype)
     assert err.max() <= 4
@@ -114,24 +107,6 @@ def _spread_rows(dtype):
         x = np.array(rows).astype(dtype)
     x[~np.isfinite(x)] = 0.0
     return x
-
-
-def _mp_rows(x2d, kind):
-    out = []
-    for row in x2d:
-        v = [mp.mpf(float(t)) for t in row]
-        if kind == "softmin":
-            v = [-t for t in v]
-        m = max(v)
-        e = [mp.exp(t - m) for t in v]
-        if kind == "log_softmax":
-            i = v.index(m)
-            lse = mp.log1p(mp.fsum(e[:i] + e[i + 1:]))       # log(1 + rest), the rest kept
-            out.append([t - m - lse for t in v])
-        else:
-            s = mp.fsum(e)
-            out.append([t / s for t in e])
-    return out
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["float32", "float64"])

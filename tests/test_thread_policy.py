@@ -182,6 +182,7 @@ def test_bad_environment_warns_and_falls_back(value):
     assert int(r.stdout.strip()) == _threads.available_cpus()
 
 
+@pytest.mark.stress
 def test_busy_pool_runs_the_second_caller_alone(two_threads):
     """Two Python threads with large calls at once: one gets the pool, the
     other computes alone instead of queueing (counted in stats()['solo'])."""

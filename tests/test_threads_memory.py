@@ -79,6 +79,7 @@ def _gil_inputs():
 
 # ------------------------------------------------------------------ threads --
 
+@pytest.mark.stress
 @pytest.mark.parametrize("kernel_threads", [1, 2])
 def test_many_python_threads(kernel_threads):
     """16 Python threads x every call x 3 sizes (GIL held / released /
@@ -149,6 +150,7 @@ def _progress_during(call, seconds_min=0.08):
     return progress / (rate * elapsed)
 
 
+@pytest.mark.stress
 @pytest.mark.parametrize("label, fn", ALL_CALLS, ids=[c[0] for c in ALL_CALLS])
 def test_kernels_release_the_gil(label, fn):
     """While one thread runs long kernels, another Python thread keeps
@@ -269,6 +271,7 @@ def test_small_calls_tracemalloc_flat():
     assert now - base < 64 * 1024, f"{now - base} bytes retained over {calls} calls"
 
 
+@pytest.mark.stress
 def test_large_calls_memory_flat():
     """A thousand calls on 1M-element arrays, new results each time."""
     x, g = _inputs(1_000_000, np.float32, 3)

@@ -3,7 +3,10 @@
 # -O0 -g) in a temporary copy of the committed tree and run the test suite
 # on it once.  The working tree and its in-place build are not touched.
 #
-#   tools/debug_build_test.sh [pytest args...]     (default: -q tests)
+#   tools/debug_build_test.sh [pytest args...]
+#       (default: -q -m "not slow and not stress" tests, as .ci/run: the stress
+#       tests, repeated large or concurrent calls, take minutes unoptimized and
+#       reach no kernel path the others do not; pass "-q tests" for all)
 #
 # FASTACT_HYPOTHESIS_EXAMPLES defaults to 30 here (unoptimized kernels).
 #
@@ -26,7 +29,7 @@ FASTACT_DEBUG_BUILD=1 "$py" setup.py -q build_ext --inplace >build.log 2>&1 || {
 built=$(date +%s)
 echo "built in $((built - start)) s"
 # the tree is imported from the copy (tests/conftest.py imports fastact)
-[ $# -gt 0 ] || set -- -q tests
+[ $# -gt 0 ] || set -- -q -m "not slow and not stress" tests
 status=0
 PYTHONPATH="$tmp" FASTACT_HYPOTHESIS_EXAMPLES="${FASTACT_HYPOTHESIS_EXAMPLES:-30}" \
     "$py" -m pytest -p no:cacheprovider "$@" || status=$?

@@ -31,7 +31,7 @@ from fastact._baseline import NUMPY  # noqa: E402
 from fastact._bench import others as _others  # noqa: E402
 from fastact._bench.cases import cases  # noqa: E402
 from fastact._bench.torch_table import get_torch  # noqa: E402
-from reference import REF, VARIANT_REF, sample, ulp_errors  # noqa: E402
+from reference import REF, VARIANT_REF, sample, softmax_row, ulp_errors  # noqa: E402
 
 PEERS = ("numpy", "torch", "numexpr", "numba", "jax")
 
@@ -162,20 +162,6 @@ def elementwise(case, peer, n):
 
 # ---- axis functions (softmax family, glu): rows of 1024 ---------------------------
 
-def _mp_axis(kind, row, grow=None):
-    v = [mp.mpf(float(t)) for t in row]
-    if kind == "softmin":
-        v = [-t for t in v]
-    m = max(v)
-    e = [mp.exp(t - m) for t in v]
-    if kind == "log_softmax":
-        i = v.index(m)
-        lse = mp.log1p(mp.fsum(e[:i] + e[i + 1:]))     # log(1 + rest), the rest kept
-        return [t - m - lse for t in v]
-    s = mp.fsum(e)
-    return [t / s for t in e]
-
-
 def _axis_regions(dtype, rng):
     big = 700.0 if dtype == np.float64 else 30.0
     k = 1024
@@ -206,7 +192,7 @@ def axis(case, peer):
     for region, x in _axis_regions(dtype, rng).items():
         if case.direction == "forward":
             a, g = x, np.ones_like(x)
-            exact = [v for row in x for v in _mp_axis(kind, row)]
+            exact = [v for row in x for v in softmax_row(kind, row)]
         else:
             a = np.ascontiguousarray(getattr(fa, kind)(x, axis=-1))
             g = np.ascontiguousarray(rng.standard_normal(x.shape).astype(dtype))

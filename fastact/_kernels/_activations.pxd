@@ -467,11 +467,17 @@ cdef inline float _exp_half_sq_f(float hh, float lo, float* sb) noexcept nogil:
     q = fmaf_(q, w, <float>-0.5)
     return q * w
 
-cdef inline float _gelu_f(float x) noexcept nogil:
+# y = |x| clamped to 14.5, the end of the fits (x Phi(x) and gelu' round to 0 beyond)
+cdef inline float _gelu_f_y(float x) noexcept nogil:
     cdef float y = abs_(x)
-    y = <float>14.5 if y > <float>14.5 else y
-    cdef float sb, delta
-    cdef float t = recip_lin_f(y, <float>0.30000001192092896, &delta)
+    return <float>14.5 if y > <float>14.5 else y
+
+# e^(-y^2/2) a = 2^n (1 + P) a, from _exp_half_sq_f's P (pe) and sb = 2^(n + 64)
+cdef inline float _exp_half_sq_times_f(float pe, float sb, float a) noexcept nogil:
+    return big_unscale(fmaf_(pe, a, a) * sb)
+
+# R(t), t = 1/(1 + 0.3 y): Phi(-y) = e^(-y^2/2) t R(t)
+cdef inline float _gelu_f_poly(float t) noexcept nogil:
     cdef float p = <float>-0.020622285082936287
     p = fmaf_(p, t, <float>0.11242944747209549)
     p = fmaf_(p, t, <float>-0.2281998097896576)
@@ -482,25 +488,32 @@ cdef inline float _gelu_f(float x) noexcept nogil:
     p = fmaf_(p, t, <float>0.1102350503206253)
     p = fmaf_(p, t, <float>0.11957185715436935)
     p = fmaf_(p, t, <float>0.11968669295310974)
-    # t's rounding error moves T by k(t) delta, k = dlog T/dlog t (1.2 to 2.7):
-    # folded into e^(...) as lo - 2 k delta (the line k(t) = 1.8186915 t + 0.85020685
-    # times -2, so that one fma applies it)
+    return p
+
+# q = y Phi(-y) for y = _gelu_f_y(x).  Sets pe and sb (as _exp_half_sq_f) for
+# e^(-(y^2 + lo)/2), and corr, the part of lo that is t's rounding error:
+# t = 1/(1 + 0.3 y) rounded moves T by k(t) delta, k = dlog T/dlog t (1.2 to
+# 2.7), folded into e^(...) as lo = sq_lo - 2 k delta (the line k(t) =
+# 1.8186915 t + 0.85020685 times -2, so that one fma applies it); corr =
+# -2 k delta rounded on its own (for _gelu_f_and_d; dead code in _gelu_f).
+cdef inline float _gelu_f_q(float y, float* pe, float* sb, float* corr) noexcept nogil:
+    cdef float delta
+    cdef float t = recip_lin_f(y, <float>0.30000001192092896, &delta)
     cdef float hh = y * y
-    cdef float lo = fmaf_(fmaf_(t, <float>-3.637383, <float>-1.7004137), delta, sq_lo_f(y, hh))
-    cdef float pe = _exp_half_sq_f(hh, lo, &sb)
-    # q = y Phi(-y): -q = x Phi(x) for x < 0, and gelu(x) = x - q for x >= 0 (y = x,
-    # or q = 0 where y is clamped): no sign select before the scaling, and x - q keeps
-    # gelu(-0) = -0 - 0 = -0 and gelu(inf) = inf
-    cdef float a = (t * p) * y
-    cdef float q = big_unscale(fmaf_(pe, a, a) * sb)
+    cdef float k2 = fmaf_(t, <float>-3.637383, <float>-1.7004137)
+    corr[0] = k2 * delta
+    pe[0] = _exp_half_sq_f(hh, fmaf_(k2, delta, sq_lo_f(y, hh)), sb)
+    return _exp_half_sq_times_f(pe[0], sb[0], (t * _gelu_f_poly(t)) * y)
+
+# gelu(x) from q = y Phi(-y): -q = x Phi(x) for x < 0, and gelu(x) = x - q for
+# x >= 0 (y = x, or q = 0 where y is clamped): no sign select before the
+# scaling, and x - q keeps gelu(-0) = -0 - 0 = -0 and gelu(inf) = inf
+cdef inline float _gelu_f_from_q(float x, float q) noexcept nogil:
     return -q if x < 0 else x - q
 
-cdef inline float _gelu_f_bwd(float x) noexcept nogil:
-    cdef float y = abs_(x)
-    y = <float>14.5 if y > <float>14.5 else y
-    cdef float sb
-    cdef float hh = y * y
-    cdef float pe = _exp_half_sq_f(hh, sq_lo_f(y, hh), &sb)
+# (Phi(-y) - y phi(y)) e^(y^2/2) = (y - y0) W(t), t = 1/(1 + y/2): the
+# derivative's polynomial and its root y0 (hi + lo) shifted out
+cdef inline float _gelu_f_bwd_poly(float y) noexcept nogil:
     cdef float t = <float>1.0 / fmaf_(y, <float>0.5, <float>1.0)
     cdef float p = <float>-0.005249748472124338
     p = fmaf_(p, t, <float>0.01455421932041645)
@@ -512,56 +525,37 @@ cdef inline float _gelu_f_bwd(float x) noexcept nogil:
     p = fmaf_(p, t, <float>-0.10838400572538376)
     p = fmaf_(p, t, <float>-0.1498115509748459)
     p = fmaf_(p, t, <float>-0.39894744753837585)
-    cdef float a = ((y - <float>0.7517915368080139) - <float>-1.211444988769017e-08) * p
-    cdef float v = big_unscale(fmaf_(pe, a, a) * sb)     # Phi(-y) - y phi(y)
+    return ((y - <float>0.7517915368080139) - <float>-1.211444988769017e-08) * p
+
+# gelu'(x) from v = Phi(-y) - y phi(y)
+cdef inline float _gelu_f_d_from_v(float x, float v) noexcept nogil:
     cdef float r = v if x < 0 else <float>1.0 - v
     return <float>0.0 if x < <float>-14.5 else r
+
+cdef inline float _gelu_f(float x) noexcept nogil:
+    cdef float pe, sb, corr
+    return _gelu_f_from_q(x, _gelu_f_q(_gelu_f_y(x), &pe, &sb, &corr))
+
+cdef inline float _gelu_f_bwd(float x) noexcept nogil:
+    cdef float y = _gelu_f_y(x)
+    cdef float sb
+    cdef float hh = y * y
+    cdef float pe = _exp_half_sq_f(hh, sq_lo_f(y, hh), &sb)
+    return _gelu_f_d_from_v(x, _exp_half_sq_times_f(pe, sb, _gelu_f_bwd_poly(y)))
 
 # gelu and gelu' of one x (fastact.gelu_and_derivative): the two float
 # formulas above share y, y^2 and e^(-y^2/2): the derivative's e^(-(hh + l)/2)
 # (l = sq_lo) is the forward's e^(-(hh + lo)/2) times e^((lo - l)/2), lo - l =
-# (the t-rounding term) tiny: 1 + P' = (1 + P)(1 + (lo - l)/2), one fma, the
+# corr (the t-rounding term) tiny: 1 + P' = (1 + P)(1 + corr/2), one fma, the
 # same 2^n.  The forward is bit for bit _gelu_f; the derivative within an ULP
 # of _gelu_f_bwd (one more rounding).
 cdef inline float _gelu_f_and_d(float x, float* d) noexcept nogil:
-    cdef float y = abs_(x)
-    y = <float>14.5 if y > <float>14.5 else y
-    cdef float sb, delta
-    cdef float t = recip_lin_f(y, <float>0.30000001192092896, &delta)
-    cdef float p = <float>-0.020622285082936287
-    p = fmaf_(p, t, <float>0.11242944747209549)
-    p = fmaf_(p, t, <float>-0.2281998097896576)
-    p = fmaf_(p, t, <float>0.19176723062992096)
-    p = fmaf_(p, t, <float>-0.07941015064716339)
-    p = fmaf_(p, t, <float>0.09615029394626617)
-    p = fmaf_(p, t, <float>0.0783916711807251)
-    p = fmaf_(p, t, <float>0.1102350503206253)
-    p = fmaf_(p, t, <float>0.11957185715436935)
-    p = fmaf_(p, t, <float>0.11968669295310974)
-    cdef float hh = y * y
-    cdef float corr = fmaf_(t, <float>-3.637383, <float>-1.7004137) * delta
-    cdef float lo = fmaf_(fmaf_(t, <float>-3.637383, <float>-1.7004137), delta, sq_lo_f(y, hh))
-    cdef float pe = _exp_half_sq_f(hh, lo, &sb)
-    cdef float a = (t * p) * y
-    cdef float q = big_unscale(fmaf_(pe, a, a) * sb)
-    # the derivative's polynomial, as _gelu_f_bwd
-    cdef float tb = <float>1.0 / fmaf_(y, <float>0.5, <float>1.0)
-    cdef float pb = <float>-0.005249748472124338
-    pb = fmaf_(pb, tb, <float>0.01455421932041645)
-    pb = fmaf_(pb, tb, <float>0.01435760222375393)
-    pb = fmaf_(pb, tb, <float>-0.10368428379297256)
-    pb = fmaf_(pb, tb, <float>0.14206562936306)
-    pb = fmaf_(pb, tb, <float>-0.03470560908317566)
-    pb = fmaf_(pb, tb, <float>-0.03527279570698738)
-    pb = fmaf_(pb, tb, <float>-0.10838400572538376)
-    pb = fmaf_(pb, tb, <float>-0.1498115509748459)
-    pb = fmaf_(pb, tb, <float>-0.39894744753837585)
-    cdef float ab = ((y - <float>0.7517915368080139) - <float>-1.211444988769017e-08) * pb
+    cdef float pe, sb, corr
+    cdef float y = _gelu_f_y(x)
+    cdef float q = _gelu_f_q(y, &pe, &sb, &corr)
     cdef float peb = fmaf_(pe + <float>1.0, corr * <float>0.5, pe)
-    cdef float v = big_unscale(fmaf_(peb, ab, ab) * sb)
-    cdef float r = v if x < 0 else <float>1.0 - v
-    d[0] = <float>0.0 if x < <float>-14.5 else r
-    return -q if x < 0 else x - q
+    d[0] = _gelu_f_d_from_v(x, _exp_half_sq_times_f(peb, sb, _gelu_f_bwd_poly(y)))
+    return _gelu_f_from_q(x, q)
 
 cdef inline floating gelu_fwd_d(floating x, floating* d) noexcept nogil:
     if floating is float:
