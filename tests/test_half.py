@@ -266,3 +266,28 @@ def test_bfloat16_detected_and_refused_types():
     with pytest.raises(TypeError, match="sigmoid: x has dtype (float128|longdouble)"):
         fa.sigmoid(np.zeros(3, np.longdouble))
     assert math.isnan(float(fa.sigmoid(np.float16("nan"))))
+
+
+@pytest.mark.parametrize("dt", HALVES, ids=str)
+@pytest.mark.parametrize("shape", [(7, 13), (3, 4, 1000), (2, 1), (5, 0), (256, 1024)])
+def test_softmax_family_last_axis_is_float32_rounded(dt, shape):
+    """The half-width row path (float32 row kernels on converted rows, threaded
+    for the largest shape) gives the float32 result rounded once, bit for bit,
+    into new arrays and in place."""
+    rng = np.random.default_rng(11)
+    x = (rng.standard_normal(shape) * 4).astype(dt)
+    g = rng.standard_normal(shape).astype(dt)
+    bits = np.uint16
+    for name in ("softmax", "log_softmax", "softmin"):
+        f, b = fn(name), fn(name + "_backward")
+        y = f(x)
+        want = f(x.astype(np.float32)).astype(dt)
+        assert y.dtype == dt
+        np.testing.assert_array_equal(y.view(bits), want.view(bits))
+        gx = b(g, y=y)
+        want = b(g.astype(np.float32), y=y.astype(np.float32)).astype(dt)
+        assert gx.dtype == dt
+        np.testing.assert_array_equal(gx.view(bits), want.view(bits))
+        inplace = x.copy()
+        assert f(inplace, out=inplace) is inplace
+        np.testing.assert_array_equal(inplace.view(bits), f(x).view(bits))

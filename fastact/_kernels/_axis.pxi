@@ -899,6 +899,9 @@ def axis_fast(int op, a, b, out, int axis):
     cdef cnp.ndarray ba = <cnp.ndarray>(b if b is not None else a)
     cdef int typenum = cnp.PyArray_TYPE(aa)
     cdef int nd = cnp.PyArray_NDIM(aa)
+    if (op <= 5 and _storage(typenum) > ST_F32 and nd > 0 and (axis == -1 or axis == nd - 1)
+            and cnp.PyArray_IS_C_CONTIGUOUS(aa)):
+        return half_axis(op, aa, b, out)        # _half.pxi
     if ((typenum != cnp.NPY_FLOAT and typenum != cnp.NPY_DOUBLE) or nd == 0
             or not cnp.PyArray_IS_C_CONTIGUOUS(aa) or axis < -nd or axis >= nd):
         return None

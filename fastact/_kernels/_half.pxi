@@ -235,3 +235,78 @@ def ufunc_half_loops():
     return ((<size_t>&ufunc_fwd_f16, <size_t>&ufunc_fwd_bf16),
             (<size_t>&ufunc_bwd_x_f16, <size_t>&ufunc_bwd_x_bf16),
             (<size_t>&ufunc_bwd_y_f16, <size_t>&ufunc_bwd_y_bf16))
+
+
+# The softmax family (axis ops 0-5) along the last axis on float16/bfloat16
+# rows: each row converted to float32 in a buffer, the float32 row kernel run
+# on it, the result converted back (no float32 copies of the arrays).
+
+cdef struct HalfAxisJob:
+    int op, st, failed
+    const char* a
+    const char* b
+    char* out
+    Py_ssize_t k, rows, per
+
+
+cdef void _half_axis_rows(HalfAxisJob* j, Py_ssize_t lo, Py_ssize_t hi) noexcept nogil:
+    cdef Py_ssize_t r, k = j.k
+    cdef float* buf = <float*>malloc(3 * k * sizeof(float))
+    if buf == NULL:
+        j.failed = 1
+        return
+    for r in range(lo, hi):
+        _hload(j.st, j.a + r * k * 2, buf, k)
+        if j.op & 1:                        # the backwards: (g, y)
+            _hload(j.st, j.b + r * k * 2, buf + k, k)
+        _axis_item(j.op, <const float*>buf, <const float*>(buf + k), buf + 2 * k, k, 1, 0)
+        _hstore(j.st, buf + 2 * k, j.out + r * k * 2, k)
+    free(buf)
+
+
+cdef void _half_axis_item(void* ctx, Py_ssize_t c) noexcept nogil:
+    cdef HalfAxisJob* j = <HalfAxisJob*>ctx
+    cdef Py_ssize_t lo = c * j.per
+    _half_axis_rows(j, lo, lo + j.per if lo + j.per < j.rows else j.rows)
+
+
+cdef object half_axis(int op, cnp.ndarray aa, object b, object out):
+    """axis_fast() for ops 0-5 along the last axis of float16/bfloat16 arrays
+    (a, b and out of one dtype, C-contiguous); None when the call needs
+    preparing."""
+    cdef HalfAxisJob j
+    cdef int typenum = cnp.PyArray_TYPE(aa)
+    cdef int nd = cnp.PyArray_NDIM(aa)
+    cdef cnp.ndarray ba = aa
+    if b is not None:
+        if type(b) is not cnp.ndarray:
+            return None
+        ba = <cnp.ndarray>b
+        if (cnp.PyArray_TYPE(ba) != typenum or not _same_shape(aa, ba)
+                or not cnp.PyArray_IS_C_CONTIGUOUS(ba)):
+            return None
+    o = _fast_out(aa, out, False)
+    if o is None:
+        return None
+    cdef cnp.ndarray oa = <cnp.ndarray>o
+    if not cnp.PyArray_IS_C_CONTIGUOUS(oa) or _partial_overlap(aa, oa) or _partial_overlap(ba, oa):
+        return None
+    j.k = cnp.PyArray_DIM(aa, nd - 1)
+    j.rows = cnp.PyArray_SIZE(aa) // j.k if j.k else 0
+    if j.rows == 0:
+        return o
+    j.op = op; j.st = _storage(typenum); j.failed = 0
+    j.a = <const char*>cnp.PyArray_DATA(aa); j.b = <const char*>cnp.PyArray_DATA(ba)
+    j.out = <char*>cnp.PyArray_DATA(oa)
+    cdef int nt = threads_for(j.rows * j.k, AXIS_HEAVY[op])
+    if nt > j.rows:
+        nt = <int>j.rows
+    with nogil:
+        if nt <= 1:
+            _half_axis_rows(&j, 0, j.rows)
+        else:
+            j.per = chunk_for(j.rows, nt, 1)
+            run(_half_axis_item, &j, (j.rows + j.per - 1) // j.per, nt)
+    if j.failed:
+        raise MemoryError(f"fastact: no memory for a row buffer of {3 * j.k} float32")
+    return o

@@ -7,11 +7,11 @@ from fastact._kernels._math cimport _reduce_d, _expm1_poly_d, f64_pow2_of, abs_
 from fastact._kernels._activations cimport *
 
 include "_driver.pxi"
+include "_halfio.pxi"
 include "_bias.pxi"
 include "_gated.pxi"
 include "_axis.pxi"
 include "_loss.pxi"
-include "_halfio.pxi"
 include "_loops.pxi"
 include "_ufunc_loops.pxi"
 include "_half.pxi"
