@@ -594,7 +594,7 @@ def axis_x_backward(rec: Activation, op: int, g, x, axis, out, params):
 
 # ------------------------------------------------------- prelu and rrelu --
 
-def _prelu_setup(fname, x, weight, out, g=None):
+def _prelu_setup(fname, x, weight, out, g=None, prepare=True):
     if g is None:
         xa, rdtype = _as_array(fname, "x", x)
     else:
@@ -621,7 +621,7 @@ def _prelu_setup(fname, x, weight, out, g=None):
     outer, inner = (shp[0], math.prod(shp[2:])) if xa.ndim >= 2 else (1, shp[0])
     if xa.ndim < 2:
         outer, channels, inner = 1, 1, math.prod(shp)
-    arrays = [_prepare(xa, cdt, out, order="C")]
+    arrays = [_prepare(xa, cdt, out, order="C") if prepare else xa]
     if g is not None:
         arrays.insert(0, _prepare(ga, cdt, out, order="C"))
     return arrays, w, wa, rdtype, cdt, (outer, channels, inner), xa.ndim == 0 and out is None
@@ -629,7 +629,15 @@ def _prelu_setup(fname, x, weight, out, g=None):
 
 def prelu_forward(rec: Activation, x, weight, out):
     fname = rec.name
-    (xc,), w, _, rdtype, cdt, (outer, k, inner), scalar = _prelu_setup(fname, x, weight, out)
+    (xa,), w, _, rdtype, cdt, (outer, k, inner), scalar = _prelu_setup(fname, x, weight, out,
+                                                                       prepare=False)
+    if (rdtype in _HALF and xa.dtype == rdtype and xa.flags.c_contiguous and inner >= 64
+            and (out is None or (out.flags.c_contiguous and out.dtype == rdtype
+                                 and (_same_buffer(out, xa) or not np.may_share_memory(out, xa))))):
+        # half-width slices through leaky_relu's half loop (no float32 copies)
+        res = out if out is not None else np.empty(xa.shape, dtype=rdtype)
+        return _K.half_prelu(xa, w, res, outer, k, inner)
+    xc = _prepare(xa, cdt, out, order="C")
     direct = out is not None and out.dtype == cdt and out.flags.c_contiguous
     res = out if direct else np.empty(xc.shape, dtype=cdt)
     if res.size:

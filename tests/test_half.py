@@ -291,3 +291,23 @@ def test_softmax_family_last_axis_is_float32_rounded(dt, shape):
         inplace = x.copy()
         assert f(inplace, out=inplace) is inplace
         np.testing.assert_array_equal(inplace.view(bits), f(x).view(bits))
+
+
+@pytest.mark.parametrize("dt", HALVES, ids=str)
+@pytest.mark.parametrize("shape,nw", [((4, 8, 100), 8), ((4, 8, 100), 1), ((2, 3, 64), 3),
+                                      ((3, 5, 7), 5), ((16, 64, 1024), 64)])
+def test_prelu_half_is_float32_rounded(dt, shape, nw):
+    """prelu on half-width x (channel slices through leaky_relu's half loop
+    where a slice has 64 elements or more; whole-array conversion otherwise)
+    is the float32 result rounded once, bit for bit, also in place."""
+    rng = np.random.default_rng(12)
+    x = (rng.standard_normal(shape) * 3).astype(dt)
+    x.flat[:5] = [np.nan, np.inf, -np.inf, 0.0, -0.0]
+    w = rng.standard_normal(nw).astype(dt)
+    want = fa.prelu(x.astype(np.float32), w.astype(np.float32)).astype(dt)
+    y = fa.prelu(x, w)
+    assert y.dtype == dt
+    np.testing.assert_array_equal(y.view(np.uint16), want.view(np.uint16))
+    inplace = x.copy()
+    assert fa.prelu(inplace, w, out=inplace) is inplace
+    np.testing.assert_array_equal(inplace.view(np.uint16), want.view(np.uint16))

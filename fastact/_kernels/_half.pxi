@@ -310,3 +310,61 @@ cdef object half_axis(int op, cnp.ndarray aa, object b, object out):
     if j.failed:
         raise MemoryError(f"fastact: no memory for a row buffer of {3 * j.k} float32")
     return o
+
+
+# prelu on float16/bfloat16: each (outer, channel) slice of `inner` elements
+# through leaky_relu's half-width loop with the channel's slope.
+
+cdef struct HalfPreluJob:
+    int st, kid
+    const char* x
+    char* out
+    const float* w
+    Py_ssize_t k, inner, slices, per
+
+
+cdef void _half_prelu_slices(const HalfPreluJob* j, Py_ssize_t lo, Py_ssize_t hi) noexcept nogil:
+    cdef double p[3]
+    cdef Py_ssize_t s
+    p[1] = 0.0; p[2] = 0.0
+    for s in range(lo, hi):
+        p[0] = j.w[s % j.k]
+        FWD_H[j.kid](j.x + s * j.inner * 2, j.st, j.out + s * j.inner * 2, j.st, j.inner, p)
+
+
+cdef void _half_prelu_item(void* ctx, Py_ssize_t c) noexcept nogil:
+    cdef const HalfPreluJob* j = <const HalfPreluJob*>ctx
+    cdef Py_ssize_t lo = c * j.per
+    _half_prelu_slices(j, lo, lo + j.per if lo + j.per < j.slices else j.slices)
+
+
+def half_prelu(x, w, out, Py_ssize_t outer, Py_ssize_t k, Py_ssize_t inner):
+    """prelu(x) into out for C-contiguous float16/bfloat16 x and out of one
+    dtype (fastact._api checks), w the k channel slopes as C-contiguous
+    float32: leaky_relu's half-width loop per channel slice, the float32
+    result rounded once."""
+    cdef cnp.ndarray xa = <cnp.ndarray?>x
+    cdef cnp.ndarray oa = <cnp.ndarray?>out
+    cdef cnp.ndarray wa = <cnp.ndarray?>w
+    cdef HalfPreluJob j
+    j.st = _storage(cnp.PyArray_TYPE(xa))
+    if (j.st <= ST_F32 or cnp.PyArray_TYPE(oa) != cnp.PyArray_TYPE(xa)
+            or cnp.PyArray_TYPE(wa) != cnp.NPY_FLOAT or cnp.PyArray_SIZE(wa) < k
+            or cnp.PyArray_SIZE(xa) != outer * k * inner or cnp.PyArray_SIZE(oa) != outer * k * inner
+            or not cnp.PyArray_IS_C_CONTIGUOUS(xa) or not cnp.PyArray_IS_C_CONTIGUOUS(oa)
+            or not cnp.PyArray_IS_C_CONTIGUOUS(wa)):
+        raise ValueError("half_prelu: x, out float16/bfloat16 of one dtype, w float32, C order")
+    j.kid = KERNEL_IDS["leaky_relu"]
+    j.x = <const char*>cnp.PyArray_DATA(xa); j.out = <char*>cnp.PyArray_DATA(oa)
+    j.w = <const float*>cnp.PyArray_DATA(wa)
+    j.k = k; j.inner = inner; j.slices = outer * k
+    cdef int nt = threads_for(j.slices * inner, HEAVY[0][j.kid])
+    if nt > j.slices:
+        nt = <int>j.slices
+    with nogil:
+        if nt <= 1:
+            _half_prelu_slices(&j, 0, j.slices)
+        else:
+            j.per = chunk_for(j.slices, nt, 1)
+            run(_half_prelu_item, &j, (j.slices + j.per - 1) // j.per, nt)
+    return out
