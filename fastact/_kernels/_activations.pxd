@@ -101,12 +101,22 @@ cdef inline floating elu_bwd_y(floating g, floating y, floating alpha) noexcept 
 # through to a branch returning x (or g * x) and so stays nan, and so that
 # the kinks give exactly what PyTorch gives (docs/semantics.md).
 
+# The backwards of the clamps: g strictly between the kinks, +0 outside them,
+# x (nan) at nan.  One range test and one nan select: the nested form
+# (x > lo ? (x < hi ? g : 0) : (x <= lo ? 0 : x)) compiled to four mask
+# compares and two mask operations per vector on AVX-512, 2.4x the time of
+# relu's backward.
+cdef inline floating _pass_between(floating g, floating x, floating lo, floating hi) noexcept nogil:
+    cdef floating r = g if (x > lo) & (x < hi) else <floating>0.0
+    return r if x == x else x
+
+
 # x < 0 (not <= 0) keeps relu6(-0) = -0, as PyTorch.
 cdef inline floating relu6_fwd(floating x) noexcept nogil:
     return <floating>0.0 if x < 0 else (<floating>6.0 if x > 6 else x)
 
 cdef inline floating relu6_bwd_x(floating g, floating x) noexcept nogil:
-    return (g if x < 6 else <floating>0.0) if x > 0 else (<floating>0.0 if x <= 0 else x)
+    return _pass_between(g, x, <floating>0.0, <floating>6.0)
 
 
 # min(max(x + 3, 0), 6) / 6, the operations PyTorch performs (bit for bit).
@@ -116,8 +126,7 @@ cdef inline floating hardsigmoid_fwd(floating x) noexcept nogil:
     return t / <floating>6.0
 
 cdef inline floating hardsigmoid_bwd_x(floating g, floating x) noexcept nogil:
-    return ((g * <floating>(1.0 / 6.0) if x < 3 else <floating>0.0) if x > -3
-            else (<floating>0.0 if x <= -3 else x))
+    return _pass_between(g * <floating>(1.0 / 6.0), x, <floating>-3.0, <floating>3.0)
 
 
 # x (x + 3) / 6 between the kinks, as PyTorch; x itself for x >= 3 (no
@@ -136,7 +145,7 @@ cdef inline floating hardtanh_fwd(floating x, floating lo, floating hi) noexcept
     return lo if x < lo else (hi if x > hi else x)
 
 cdef inline floating hardtanh_bwd_x(floating g, floating x, floating lo, floating hi) noexcept nogil:
-    return (g if x < hi else <floating>0.0) if x > lo else (<floating>0.0 if x <= lo else x)
+    return _pass_between(g, x, lo, hi)
 
 
 # Dead zone: +0 (x * 0 would give -0 for negative x).
