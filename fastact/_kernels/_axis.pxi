@@ -789,10 +789,11 @@ cdef struct AxisJob:
     void* out
     const void* w
     double* aux
-    Py_ssize_t k, inner, p, items, per     # items, and items per pool item
+    Py_ssize_t k, inner, p
 
 
-cdef void _axis_items(const AxisJob* j, Py_ssize_t lo, Py_ssize_t hi) noexcept nogil:
+cdef void _axis_items(void* ctx, Py_ssize_t lo, Py_ssize_t hi) noexcept nogil:
+    cdef const AxisJob* j = <const AxisJob*>ctx
     cdef Py_ssize_t i
     for i in range(lo, hi):
         if j.typenum == cnp.NPY_FLOAT:
@@ -811,24 +812,11 @@ cdef void _axis_items(const AxisJob* j, Py_ssize_t lo, Py_ssize_t hi) noexcept n
                            j.inner, i)
 
 
-cdef void _axis_pool_item(void* ctx, Py_ssize_t c) noexcept nogil:
-    cdef const AxisJob* j = <const AxisJob*>ctx
-    cdef Py_ssize_t lo = c * j.per
-    _axis_items(j, lo, lo + j.per if lo + j.per < j.items else j.items)
-
-
 cdef void _axis_run(AxisJob* j, Py_ssize_t outer) noexcept nogil:
     """Ops 0-5 take an item per row or block of columns, the others (glu,
     maxout, prelu) an item per outer slice; threads share the items."""
-    j.items = outer if j.op >= 6 else outer * ((j.inner + COLS - 1) // COLS)
-    cdef int nt = threads_for(outer * j.k * j.inner, AXIS_HEAVY[j.op])
-    if nt > j.items:
-        nt = <int>j.items
-    if nt <= 1:
-        _axis_items(j, 0, j.items)
-        return
-    j.per = chunk_for(j.items, nt, 1)
-    run(_axis_pool_item, j, (j.items + j.per - 1) // j.per, nt)
+    cdef Py_ssize_t items = outer if j.op >= 6 else outer * ((j.inner + COLS - 1) // COLS)
+    run_ranges(_axis_items, j, items, outer * j.k * j.inner, AXIS_HEAVY[j.op])
 
 
 AXIS_OPS = {"softmax": 0, "softmax_backward": 1, "log_softmax": 2, "log_softmax_backward": 3,

@@ -45,6 +45,36 @@ cdef binary_h_t BWD_H[2][MAX_KERNELS]
 # threads at a smaller size, their work per element being several times larger.
 cdef bint HEAVY[3][MAX_KERNELS]
 
+# Items [0, items) split over the pool in contiguous ranges: part(ctx, lo,
+# hi) does a range; `work` (elements) and `heavy` choose the threads.
+ctypedef void (*range_fn)(void* ctx, Py_ssize_t lo, Py_ssize_t hi) noexcept nogil
+
+cdef struct RangeJob:
+    range_fn part
+    void* ctx
+    Py_ssize_t items, per
+
+
+cdef void _range_item(void* rj, Py_ssize_t c) noexcept nogil:
+    cdef const RangeJob* r = <const RangeJob*>rj
+    cdef Py_ssize_t lo = c * r.per
+    r.part(r.ctx, lo, lo + r.per if lo + r.per < r.items else r.items)
+
+
+cdef void run_ranges(range_fn part, void* ctx, Py_ssize_t items, Py_ssize_t work,
+                     bint heavy) noexcept nogil:
+    cdef RangeJob r
+    cdef int nt = threads_for(work, heavy)
+    if nt > items:
+        nt = <int>items
+    if nt <= 1:
+        part(ctx, 0, items)
+        return
+    r.part = part; r.ctx = ctx; r.items = items
+    r.per = chunk_for(items, nt, 1)
+    run(_range_item, &r, (items + r.per - 1) // r.per, nt)
+
+
 cdef extern from *:
     """
     #ifndef FA_DEBUG_BUILD

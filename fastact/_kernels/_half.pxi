@@ -246,10 +246,11 @@ cdef struct HalfAxisJob:
     const char* a
     const char* b
     char* out
-    Py_ssize_t k, rows, per
+    Py_ssize_t k
 
 
-cdef void _half_axis_rows(HalfAxisJob* j, Py_ssize_t lo, Py_ssize_t hi) noexcept nogil:
+cdef void _half_axis_rows(void* ctx, Py_ssize_t lo, Py_ssize_t hi) noexcept nogil:
+    cdef HalfAxisJob* j = <HalfAxisJob*>ctx
     cdef Py_ssize_t r, k = j.k
     cdef float* buf = <float*>malloc(3 * k * sizeof(float))
     if buf == NULL:
@@ -262,12 +263,6 @@ cdef void _half_axis_rows(HalfAxisJob* j, Py_ssize_t lo, Py_ssize_t hi) noexcept
         _axis_item(j.op, <const float*>buf, <const float*>(buf + k), buf + 2 * k, k, 1, 0)
         _hstore(j.st, buf + 2 * k, j.out + r * k * 2, k)
     free(buf)
-
-
-cdef void _half_axis_item(void* ctx, Py_ssize_t c) noexcept nogil:
-    cdef HalfAxisJob* j = <HalfAxisJob*>ctx
-    cdef Py_ssize_t lo = c * j.per
-    _half_axis_rows(j, lo, lo + j.per if lo + j.per < j.rows else j.rows)
 
 
 cdef object half_axis(int op, cnp.ndarray aa, object b, object out):
@@ -292,21 +287,14 @@ cdef object half_axis(int op, cnp.ndarray aa, object b, object out):
     if not cnp.PyArray_IS_C_CONTIGUOUS(oa) or _partial_overlap(aa, oa) or _partial_overlap(ba, oa):
         return None
     j.k = cnp.PyArray_DIM(aa, nd - 1)
-    j.rows = cnp.PyArray_SIZE(aa) // j.k if j.k else 0
-    if j.rows == 0:
+    cdef Py_ssize_t rows = cnp.PyArray_SIZE(aa) // j.k if j.k else 0
+    if rows == 0:
         return o
     j.op = op; j.st = _storage(typenum); j.failed = 0
     j.a = <const char*>cnp.PyArray_DATA(aa); j.b = <const char*>cnp.PyArray_DATA(ba)
     j.out = <char*>cnp.PyArray_DATA(oa)
-    cdef int nt = threads_for(j.rows * j.k, AXIS_HEAVY[op])
-    if nt > j.rows:
-        nt = <int>j.rows
     with nogil:
-        if nt <= 1:
-            _half_axis_rows(&j, 0, j.rows)
-        else:
-            j.per = chunk_for(j.rows, nt, 1)
-            run(_half_axis_item, &j, (j.rows + j.per - 1) // j.per, nt)
+        run_ranges(_half_axis_rows, &j, rows, rows * j.k, AXIS_HEAVY[op])
     if j.failed:
         raise MemoryError(f"fastact: no memory for a row buffer of {3 * j.k} float32")
     return o
@@ -320,22 +308,17 @@ cdef struct HalfPreluJob:
     const char* x
     char* out
     const float* w
-    Py_ssize_t k, inner, slices, per
+    Py_ssize_t k, inner
 
 
-cdef void _half_prelu_slices(const HalfPreluJob* j, Py_ssize_t lo, Py_ssize_t hi) noexcept nogil:
+cdef void _half_prelu_slices(void* ctx, Py_ssize_t lo, Py_ssize_t hi) noexcept nogil:
+    cdef const HalfPreluJob* j = <const HalfPreluJob*>ctx
     cdef double p[3]
     cdef Py_ssize_t s
     p[1] = 0.0; p[2] = 0.0
     for s in range(lo, hi):
         p[0] = j.w[s % j.k]
         FWD_H[j.kid](j.x + s * j.inner * 2, j.st, j.out + s * j.inner * 2, j.st, j.inner, p)
-
-
-cdef void _half_prelu_item(void* ctx, Py_ssize_t c) noexcept nogil:
-    cdef const HalfPreluJob* j = <const HalfPreluJob*>ctx
-    cdef Py_ssize_t lo = c * j.per
-    _half_prelu_slices(j, lo, lo + j.per if lo + j.per < j.slices else j.slices)
 
 
 def half_prelu(x, w, out, Py_ssize_t outer, Py_ssize_t k, Py_ssize_t inner):
@@ -357,14 +340,7 @@ def half_prelu(x, w, out, Py_ssize_t outer, Py_ssize_t k, Py_ssize_t inner):
     j.kid = KERNEL_IDS["leaky_relu"]
     j.x = <const char*>cnp.PyArray_DATA(xa); j.out = <char*>cnp.PyArray_DATA(oa)
     j.w = <const float*>cnp.PyArray_DATA(wa)
-    j.k = k; j.inner = inner; j.slices = outer * k
-    cdef int nt = threads_for(j.slices * inner, HEAVY[0][j.kid])
-    if nt > j.slices:
-        nt = <int>j.slices
+    j.k = k; j.inner = inner
     with nogil:
-        if nt <= 1:
-            _half_prelu_slices(&j, 0, j.slices)
-        else:
-            j.per = chunk_for(j.slices, nt, 1)
-            run(_half_prelu_item, &j, (j.slices + j.per - 1) // j.per, nt)
+        run_ranges(_half_prelu_slices, &j, outer * k, outer * k * inner, HEAVY[0][j.kid])
     return out

@@ -41,7 +41,7 @@ cdef struct LossJob:
     double* rows            # per-row losses (op 22)
     double eps, wsum        # label smoothing; the sum of the weights (K if none)
     int64_t ignore
-    Py_ssize_t k, n, per
+    Py_ssize_t k, n
 
 
 cdef inline bint _row_lse(const floating* x, Py_ssize_t k, floating* mp, double* lp) noexcept nogil:
@@ -244,28 +244,16 @@ cdef inline void _loss_rows(const LossJob* jb, Py_ssize_t lo, Py_ssize_t hi,
             _ce_bwd_row(jb, x + r * k, p + r * k if p != NULL else p, out + r * k, r, jb.rows + r)
 
 
-cdef void _loss_items(const LossJob* jb, Py_ssize_t lo, Py_ssize_t hi) noexcept nogil:
+cdef void _loss_items(void* ctx, Py_ssize_t lo, Py_ssize_t hi) noexcept nogil:
+    cdef const LossJob* jb = <const LossJob*>ctx
     if jb.typenum == cnp.NPY_FLOAT:
         _loss_rows(jb, lo, hi, <float>0)
     else:
         _loss_rows(jb, lo, hi, <double>0)
 
 
-cdef void _loss_pool_item(void* ctx, Py_ssize_t c) noexcept nogil:
-    cdef const LossJob* jb = <const LossJob*>ctx
-    cdef Py_ssize_t lo = c * jb.per
-    _loss_items(jb, lo, lo + jb.per if lo + jb.per < jb.n else jb.n)
-
-
 cdef void _loss_run(LossJob* jb) noexcept nogil:
-    cdef int nt = threads_for(jb.n * jb.k, True)
-    if nt > jb.n:
-        nt = <int>jb.n
-    if nt <= 1:
-        _loss_items(jb, 0, jb.n)
-        return
-    jb.per = chunk_for(jb.n, nt, 1)
-    run(_loss_pool_item, jb, (jb.n + jb.per - 1) // jb.per, nt)
+    run_ranges(_loss_items, jb, jb.n, jb.n * jb.k, True)
 
 
 LOSS_OPS = {"logsumexp": 20, "logsumexp_backward": 21, "cross_entropy": 22,
