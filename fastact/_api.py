@@ -137,7 +137,7 @@ def _cast(a, dtype):
 def _prepare(a, dtype, out, order="K"):
     """a as a contiguous array of `dtype` that out does not partially overlap."""
     c = a
-    if c.dtype != dtype and _half_pair(c.dtype, np.dtype(dtype)):
+    if _half_pair(c.dtype, np.dtype(dtype)):
         c = _cast(a, dtype)
     elif c.dtype != dtype or not (c.flags.c_contiguous or (order == "K" and c.flags.f_contiguous)):
         c = np.array(a, dtype=dtype, order="C" if order == "C" else "K", copy=True)

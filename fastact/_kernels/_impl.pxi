@@ -8,9 +8,9 @@ from fastact._kernels._activations cimport *
 
 include "_driver.pxi"
 include "_halfio.pxi"
-include "_bias.pxi"
 include "_gated.pxi"
 include "_axis.pxi"
+include "_bias.pxi"                 # after _axis.pxi: its row sums (_row_reduce)
 include "_loss.pxi"
 include "_loops.pxi"
 include "_ufunc_loops.pxi"
