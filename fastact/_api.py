@@ -265,8 +265,11 @@ def _dlpack_view(fname, v):
     try:
         return np.from_dlpack(v)
     except (BufferError, RuntimeError, TypeError, ValueError) as exc:
-        raise TypeError(f"{fname}: a {type(v).__module__}.{type(v).__name__} that NumPy cannot "
-                        f"view ({exc}); fastact computes on the CPU: move it there first "
+        what = f"{fname}: a {type(v).__module__}.{type(v).__name__} that NumPy cannot view ({exc})"
+        if "dtype" in str(exc).lower():     # on the CPU, but a dtype NumPy lacks (torch.bfloat16)
+            raise TypeError(f"{what}; convert it to float32 first, or pass a NumPy view of "
+                            f"its bits (bfloat16: ml_dtypes.bfloat16)") from None
+        raise TypeError(f"{what}; fastact computes on the CPU: move it there first "
                         f"(e.g. tensor.cpu())") from None
 
 

@@ -210,3 +210,12 @@ def test_celu_backward_limits_negative_alpha(build, dtype):
     np.testing.assert_array_equal(got[keep], tg[keep])
     # alpha > 0: the derivative tends to 0 at -inf, whatever g
     np.testing.assert_array_equal(fa.celu_backward(g[:4], x[:4], alpha=2.0), [0.0, -0.0, 0.0, -0.0])
+
+
+def test_bfloat16_tensor_error_names_the_dtype_not_the_device():
+    """A CPU torch.bfloat16 tensor cannot be viewed by NumPy (no bfloat16 in
+    NumPy): the TypeError says to convert the dtype, not to move the tensor."""
+    t = torch.zeros(3, dtype=torch.bfloat16)
+    with pytest.raises(TypeError, match=r"sigmoid: a torch\.Tensor that NumPy cannot view") as err:
+        fa.sigmoid(t)
+    assert "float32" in str(err.value) and "cpu()" not in str(err.value)
