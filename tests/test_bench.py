@@ -220,7 +220,8 @@ def test_jax_column_agrees_with_numpy():
     here = os.path.dirname(os.path.abspath(__file__))
     r = subprocess.run([sys.executable, "-c", code], cwd=here, capture_output=True, text=True,
                        timeout=600, env=dict(os.environ, PYTHONPATH=os.pathsep.join(
-                           [here] + [p for p in [os.environ.get("PYTHONPATH")] if p])))
+                           [here] + [os.path.abspath(p) for p in
+                                     os.environ.get("PYTHONPATH", "").split(os.pathsep) if p])))
     assert r.returncode == 0 and "ok" in r.stdout, r.stderr[-3000:]
 
 

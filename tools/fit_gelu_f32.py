@@ -3,16 +3,20 @@ all relative minimax over the whole clamped range, float coefficients:
 
   R:  Phi(-y) e^(y^2/2) = t R(t),            t = 1/(1 + 0.3 y),  y in [0, 14.5], degree 9
   W:  Phi(-y) e^(y^2/2) - y/sqrt(2 pi) = -(y - y0) ... = (y - y0) W(t),
-                                             t = 1/(1 + 0.5 y),  y in [0, 14.5], degree 9
+                                             the same t,         y in [0, 14.5], degree 8
       (y0 = 0.75179..., the zero of gelu'(-y); its top coefficient is then nudged so that
       gelu'(0) comes out as 0.5 exactly)
-  K:  k(t) = dlog T / dlog t, a straight line (t's rounding error moves T by k delta)
+  K:  k(t) = dlog T / dlog t, a straight line (t's rounding error moves T by k delta);
+      k_W(t) = dlog W / dlog t likewise
   E:  e^(-w/2) - 1 on |w| <= ln 2, degree 6 (the doubled reduced argument w = -2 r)
   Q:  gelu(approximate="tanh")' around its zero r = -0.75246...: t Q(t), |t| <= 1/2, degree 9
 
 Coefficients are rounded to float one at a time, from the constant term up (the large
 low-order ones first), the others refitted by linear programming each time: that keeps
 the fits within ~1.3x of their unrounded error (top-down rounding doubles or triples it).
+
+The chains print in Horner form; the kernels evaluate the same coefficients with the
+two lowest terms by Horner and the rest by Estrin (_math.pxd's poly4_f).
 
     python tools/fit_gelu_f32.py          (needs mpmath, numpy, scipy; ~1 minute)
 """
@@ -113,12 +117,17 @@ if __name__ == "__main__":
     kc = np.polyfit(t, k, 1)
     print(f"# K: k(t) = {kc[1]:.8g} + {kc[0]:.8g} t, max deviation "
           f"{np.abs(np.polyval(kc, t) - k).max():.3f}\n")
-    c, e = in_t(lambda y: (T(y) - C0 * y) / (y - Y0), 0.5, 9)
+    W = lambda y: (T(y) - C0 * y) / (y - Y0)
+    c, e = in_t(W, p, 8)
     y0h = F32(float(Y0))
     y0l = F32(float(Y0 - mp.mpf(float(y0h))))
     c = nudge_top_for_half(c, F32(F32(F32(0) - y0h) - y0l))
-    print(f"# W: t = 1/(1 + 0.5 y), degree 9, relative error {e:.2e} (before the nudge); "
+    print(f"# W: t = 1/(1 + {p!r} y), degree 8, relative error {e:.2e} (before the nudge); "
           f"y0 = {float(y0h)!r} + {float(y0l)!r}\n{chain(c)}\n")
+    kw = np.array([float(mp.diff(lambda v: mp.log(-W((1 / v - 1) / p)), mp.mpf(tt)) * tt) for tt in t])
+    kwc = np.polyfit(t, kw, 1)
+    print(f"# K_W: k_W(t) = {kwc[1]:.8g} + {kwc[0]:.8g} t, max deviation "
+          f"{np.abs(np.polyval(kwc, t) - kw).max():.3f}\n")
     w = nodes(-float(mp.log(2)) * 1.0005, float(mp.log(2)) * 1.0005, 3000)
     f = np.array([float(mp.expm1(-mp.mpf(v) / 2)) for v in w])
     ex = np.array([float(mp.exp(-mp.mpf(v) / 2)) for v in w])

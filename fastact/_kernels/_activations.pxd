@@ -17,7 +17,7 @@ from fastact._kernels._math cimport (floating, exp_, exp_neg, exp_neg_scaled, ex
                                      log1p_unit, copysign_, clamp, sqrt_, phi_center, phi_tail_ratio,
                                      exp_neg_half_sq_big, fmaf_, fma_, sq_lo_f, sq_lo_d, prod_err_d,
                                      recip_lin_f, gelu_tanh_w_f, gelu_tanh_xw_f, f32_pow2_of,
-                                     f64_pow2_of, _expm1_poly_f, _expm1_poly_d)
+                                     f64_pow2_of, _expm1_poly_f, _expm1_poly_d, poly4_f)
 
 
 # 2^K of exp_neg_big (see _math.pxd) in x's precision
@@ -468,10 +468,8 @@ cdef inline float _exp_half_sq_f(float hh, float lo, float* sb) noexcept nogil:
     w = w + fmaf_(n, <float>2.8572136e-06, lo)
     sb[0] = f32_pow2_of(tt)
     # e^(-w/2) - 1 on |w| <= ln 2, relative minimax (3e-9), float coefficients
-    cdef float q = <float>2.159522773581557e-05
-    q = fmaf_(q, w, <float>-0.00026152137434110045)
-    q = fmaf_(q, w, <float>0.0026042666286230087)
-    q = fmaf_(q, w, <float>-0.020833151414990425)
+    cdef float q = poly4_f(w, w * w, <float>-0.020833151414990425, <float>0.0026042666286230087,
+                           <float>-0.00026152137434110045, <float>2.159522773581557e-05)
     q = fmaf_(q, w, <float>0.1249999850988388)
     q = fmaf_(q, w, <float>-0.5)
     return q * w
@@ -486,31 +484,24 @@ cdef inline float _exp_half_sq_times_f(float pe, float sb, float a) noexcept nog
     return big_unscale(fmaf_(pe, a, a) * sb)
 
 # R(t), t = 1/(1 + 0.3 y): Phi(-y) = e^(-y^2/2) t R(t)
+# (the two lowest terms by Horner, which keeps the rounding of the sum to
+# that of its last steps; the rest by Estrin, see poly4_f)
 cdef inline float _gelu_f_poly(float t) noexcept nogil:
-    cdef float p = <float>-0.020622285082936287
-    p = fmaf_(p, t, <float>0.11242944747209549)
-    p = fmaf_(p, t, <float>-0.2281998097896576)
-    p = fmaf_(p, t, <float>0.19176723062992096)
-    p = fmaf_(p, t, <float>-0.07941015064716339)
-    p = fmaf_(p, t, <float>0.09615029394626617)
-    p = fmaf_(p, t, <float>0.0783916711807251)
-    p = fmaf_(p, t, <float>0.1102350503206253)
-    p = fmaf_(p, t, <float>0.11957185715436935)
-    p = fmaf_(p, t, <float>0.11968669295310974)
-    return p
+    cdef float t2 = t * t
+    cdef float hi = fmaf_(poly4_f(t, t2, <float>0.19176723062992096, <float>-0.2281998097896576,
+                                  <float>0.11242944747209549, <float>-0.020622285082936287), t2 * t2,
+                          poly4_f(t, t2, <float>0.1102350503206253, <float>0.0783916711807251,
+                                  <float>0.09615029394626617, <float>-0.07941015064716339))
+    return fmaf_(fmaf_(hi, t, <float>0.11957185715436935), t, <float>0.11968669295310974)
 
-# q = y Phi(-y) for y = _gelu_f_y(x).  Sets pe and sb (as _exp_half_sq_f) for
-# e^(-(y^2 + lo)/2), and corr, the part of lo that is t's rounding error:
-# t = 1/(1 + 0.3 y) rounded moves T by k(t) delta, k = dlog T/dlog t (1.2 to
-# 2.7), folded into e^(...) as lo = sq_lo - 2 k delta (the line k(t) =
-# 1.8186915 t + 0.85020685 times -2, so that one fma applies it); corr =
-# -2 k delta rounded on its own (for _gelu_f_and_d; dead code in _gelu_f).
-cdef inline float _gelu_f_q(float y, float* pe, float* sb, float* corr) noexcept nogil:
-    cdef float delta
-    cdef float t = recip_lin_f(y, <float>0.30000001192092896, &delta)
+# q = y Phi(-y) for y = _gelu_f_y(x) and t = recip_lin_f(y, 0.3, &delta).
+# Sets pe and sb (as _exp_half_sq_f) for e^(-(y^2 + lo)/2): t rounded moves T
+# by k(t) delta, k = dlog T/dlog t (1.2 to 2.7), folded into e^(...) as lo =
+# sq_lo - 2 k delta (the line k(t) = 1.8186915 t + 0.85020685 times -2, so
+# that one fma applies it).
+cdef inline float _gelu_f_q(float y, float t, float delta, float* pe, float* sb) noexcept nogil:
     cdef float hh = y * y
     cdef float k2 = fmaf_(t, <float>-3.637383, <float>-1.7004137)
-    corr[0] = k2 * delta
     pe[0] = _exp_half_sq_f(hh, fmaf_(k2, delta, sq_lo_f(y, hh)), sb)
     return _exp_half_sq_times_f(pe[0], sb[0], (t * _gelu_f_poly(t)) * y)
 
@@ -520,20 +511,18 @@ cdef inline float _gelu_f_q(float y, float* pe, float* sb, float* corr) noexcept
 cdef inline float _gelu_f_from_q(float x, float q) noexcept nogil:
     return -q if x < 0 else x - q
 
-# (Phi(-y) - y phi(y)) e^(y^2/2) = (y - y0) W(t), t = 1/(1 + y/2): the
-# derivative's polynomial and its root y0 (hi + lo) shifted out
-cdef inline float _gelu_f_bwd_poly(float y) noexcept nogil:
-    cdef float t = <float>1.0 / fmaf_(y, <float>0.5, <float>1.0)
-    cdef float p = <float>-0.005249748472124338
-    p = fmaf_(p, t, <float>0.01455421932041645)
-    p = fmaf_(p, t, <float>0.01435760222375393)
-    p = fmaf_(p, t, <float>-0.10368428379297256)
-    p = fmaf_(p, t, <float>0.14206562936306)
-    p = fmaf_(p, t, <float>-0.03470560908317566)
-    p = fmaf_(p, t, <float>-0.03527279570698738)
-    p = fmaf_(p, t, <float>-0.10838400572538376)
-    p = fmaf_(p, t, <float>-0.1498115509748459)
-    p = fmaf_(p, t, <float>-0.39894744753837585)
+# (Phi(-y) - y phi(y)) e^(y^2/2) = (y - y0) W(t), in the forward's t =
+# 1/(1 + 0.3 y) (one division for both in _gelu_f_and_d): the derivative's
+# polynomial and its root y0 (hi + lo) shifted out.  W's k = dlog W/dlog t is
+# 0.06 to 0.89, so t's rounding costs under an ULP where not corrected.
+cdef inline float _gelu_f_bwd_poly(float y, float t) noexcept nogil:
+    cdef float t2 = t * t
+    cdef float hi = fmaf_(fmaf_(<float>-0.0065050991252064705, t2,
+                                fmaf_(<float>0.02080346830189228, t, <float>-0.004043183755129576)),
+                          t2 * t2,
+                          poly4_f(t, t2, <float>-0.07309728860855103, <float>-0.06051311269402504,
+                                  <float>-0.022962378337979317, <float>-0.029690220952033997))
+    cdef float p = fmaf_(fmaf_(hi, t, <float>-0.09013614058494568), t, <float>-0.3989340364933014)
     return ((y - <float>0.7517915368080139) - <float>-1.211444988769017e-08) * p
 
 # gelu'(x) from v = Phi(-y) - y phi(y)
@@ -542,28 +531,36 @@ cdef inline float _gelu_f_d_from_v(float x, float v) noexcept nogil:
     return <float>0.0 if x < <float>-14.5 else r
 
 cdef inline float _gelu_f(float x) noexcept nogil:
-    cdef float pe, sb, corr
-    return _gelu_f_from_q(x, _gelu_f_q(_gelu_f_y(x), &pe, &sb, &corr))
-
-cdef inline float _gelu_f_bwd(float x) noexcept nogil:
+    cdef float pe, sb, delta
     cdef float y = _gelu_f_y(x)
-    cdef float sb
+    cdef float t = recip_lin_f(y, <float>0.30000001192092896, &delta)
+    return _gelu_f_from_q(x, _gelu_f_q(y, t, delta, &pe, &sb))
+
+# W's t-rounding folded into e^(...) like the forward's: k_W(t) = 1.0239406 t -
+# 0.20523914 (within 0.073 of dlog W/dlog t), times -2
+cdef inline float _gelu_f_bwd(float x) noexcept nogil:
+    cdef float sb, delta
+    cdef float y = _gelu_f_y(x)
+    cdef float t = recip_lin_f(y, <float>0.30000001192092896, &delta)
     cdef float hh = y * y
-    cdef float pe = _exp_half_sq_f(hh, sq_lo_f(y, hh), &sb)
-    return _gelu_f_d_from_v(x, _exp_half_sq_times_f(pe, sb, _gelu_f_bwd_poly(y)))
+    cdef float kw2 = fmaf_(t, <float>-2.0478811, <float>0.41047828)
+    cdef float pe = _exp_half_sq_f(hh, fmaf_(kw2, delta, sq_lo_f(y, hh)), &sb)
+    return _gelu_f_d_from_v(x, _exp_half_sq_times_f(pe, sb, _gelu_f_bwd_poly(y, t)))
 
 # gelu and gelu' of one x (fastact.gelu_and_derivative): the two float
-# formulas above share y, y^2 and e^(-y^2/2): the derivative's e^(-(hh + l)/2)
-# (l = sq_lo) is the forward's e^(-(hh + lo)/2) times e^((lo - l)/2), lo - l =
-# corr (the t-rounding term) tiny: 1 + P' = (1 + P)(1 + corr/2), one fma, the
-# same 2^n.  The forward is bit for bit _gelu_f; the derivative within an ULP
-# of _gelu_f_bwd (one more rounding).
+# formulas above share y, t, y^2 and e^(-y^2/2).  The forward's e^(...) holds
+# T's t-correction (1 + k delta); the derivative needs W's (1 + k_W delta):
+# 1 + P' = (1 + P)(1 + (k_W - k) delta), one fma with the same 2^n, the line
+# k_W - k = -0.79475094 t - 1.055446.  The forward is bit for bit _gelu_f; the
+# derivative within an ULP of _gelu_f_bwd.
 cdef inline float _gelu_f_and_d(float x, float* d) noexcept nogil:
-    cdef float pe, sb, corr
+    cdef float pe, sb, delta
     cdef float y = _gelu_f_y(x)
-    cdef float q = _gelu_f_q(y, &pe, &sb, &corr)
-    cdef float peb = fmaf_(pe + <float>1.0, corr * <float>0.5, pe)
-    d[0] = _gelu_f_d_from_v(x, _exp_half_sq_times_f(peb, sb, _gelu_f_bwd_poly(y)))
+    cdef float t = recip_lin_f(y, <float>0.30000001192092896, &delta)
+    cdef float q = _gelu_f_q(y, t, delta, &pe, &sb)
+    cdef float kd = fmaf_(t, <float>-0.79475094, <float>-1.055446)
+    cdef float peb = fmaf_(pe + <float>1.0, kd * delta, pe)
+    d[0] = _gelu_f_d_from_v(x, _exp_half_sq_times_f(peb, sb, _gelu_f_bwd_poly(y, t)))
     return _gelu_f_from_q(x, q)
 
 cdef inline floating gelu_fwd_d(floating x, floating* d) noexcept nogil:

@@ -208,6 +208,14 @@ cdef inline floating clamp(floating x, floating lo, floating hi) noexcept nogil:
 # (float) and 1.5 * 2^52 = 6755399441055744 (double), plus the bias B.
 
 
+# c0 + c1 t + c2 t^2 + c3 t^3 from t and t2 = t*t, two fmas deep (Estrin):
+# long Horner chains leave the core waiting on fma latency (~4 cycles each)
+# in the kernels whose every step depends on the last; Estrin's pairs cut the
+# chain to about its logarithm for a couple more multiplies.
+cdef inline float poly4_f(float t, float t2, float c0, float c1, float c2, float c3) noexcept nogil:
+    return fmaf_(fmaf_(c3, t, c2), t2, fmaf_(c1, t, c0))
+
+
 cdef inline float _expm1_poly_f(float r) noexcept nogil:
     # e^r - 1 on |r| <= ln2/2, ~0.1 ULP before the final rounding
     cdef float q = <float>1.9875691500e-4
