@@ -701,6 +701,7 @@ def rrelu_forward(rec: Activation, x, params, training, rng, return_noise, out):
     pos = c > 0
     noise = draws * ~pos + pos
     y = c * noise                                         # x > 0: x * 1 = x exactly
+    _nan_where_nan(noise, c)           # so that the backward, grad * noise, is nan there
     res = _finish(y, rdtype, out, c.ndim == 0 and out is None)
     return (res, noise) if return_noise else res
 
@@ -724,13 +725,16 @@ def rrelu_backward(rec: Activation, g, x, noise, params, training, out):
     if out is not None:
         _check_out(fname, out, xa.shape, rdtype)
     cdt = _compute_dtype(rdtype)
-    gc, xc, nc = (v if v.dtype == cdt else _cast(v, cdt) for v in (ga, xa, na))
-    r = gc * nc
+    gc, nc = (v if v.dtype == cdt else _cast(v, cdt) for v in (ga, na))
+    return _finish(gc * nc, rdtype, out, ga.ndim == 0 and out is None)
+
+
+def _nan_where_nan(a, x):
+    """a = nan where x is nan (one sum of x finds whether there is any)."""
     with np.errstate(invalid="ignore", over="ignore"):
-        total = np.add.reduce(xc, axis=None)              # nan if x has a nan (or inf - inf)
+        total = np.add.reduce(x, axis=None)               # nan if x has a nan (or inf - inf)
     if np.isnan(total):
-        np.copyto(r, xc, where=np.isnan(xc))              # the gradient is nan there (docs/semantics.md)
-    return _finish(r, rdtype, out, r.ndim == 0 and out is None)
+        np.copyto(a, x, where=np.isnan(x))
 
 
 # ------------------------------------------- bias + activation (elementwise) --

@@ -185,8 +185,16 @@ def test_rrelu_errors():
         fa.rrelu(x, upper=float("inf"))
     with pytest.raises(ValueError, match=r"rrelu_backward: grad, x and noise have shapes"):
         fa.rrelu_backward(x, x, noise=np.ones(2))
-    np.testing.assert_array_equal(fa.rrelu_backward(np.ones(2), np.array([np.nan, -1.0]), noise=[1.0, 0.2]),
-                                  [np.nan, 0.2])
+    # given noise, the backward is grad * noise, as torch's rrelu_with_noise_backward
+    xn = np.array([np.nan, -1.0, np.inf, -np.inf, 2.0])
+    np.testing.assert_array_equal(fa.rrelu_backward(np.ones(5), xn, noise=[1.0, 0.2, 1.0, 0.3, 1.0]),
+                                  [1.0, 0.2, 1.0, 0.3, 1.0])
+    # the forward's noise is nan where x is nan (only there), so the gradient is nan there
+    y, noise = fa.rrelu(xn, training=True, rng=3, return_noise=True)
+    assert np.isnan(noise[0]) and not np.isnan(noise[1:]).any()
+    assert noise[2] == 1.0 and noise[4] == 1.0 and 0.125 <= noise[3] <= 1 / 3
+    np.testing.assert_array_equal(np.isnan(fa.rrelu_backward(np.full(5, 2.0), xn, noise=noise)),
+                                  [True, False, False, False, False])
 
 
 def test_piecewise_parameter_errors():
@@ -214,3 +222,18 @@ def test_piecewise_parameter_errors():
         fa.threshold(x, "a", 1.0)
     np.testing.assert_array_equal(fa.threshold(np.array([-1.0, 0.5, 2.0]), 0.5, 7), [7.0, 7.0, 2.0])
     assert fa.threshold(np.array([1.0], np.float32), 0, 0).dtype == np.float32
+
+
+def test_rrelu_training_backward_is_torchs():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal(64).astype(np.float32)
+    x[[3, 9, 20]] = [np.nan, np.inf, -np.inf]
+    g = rng.standard_normal(64).astype(np.float32)
+    _, noise = fa.rrelu(x, 0.1, 0.3, training=True, rng=1, return_noise=True)
+    torch_noise = np.where(np.isnan(noise), np.float32(1), noise)     # torch's slope at nan x
+    want = torch.ops.aten.rrelu_with_noise_backward(torch.from_numpy(g), torch.from_numpy(x),
+                                                    torch.from_numpy(torch_noise), 0.1, 0.3, True,
+                                                    False).numpy()
+    np.testing.assert_array_equal(fa.rrelu_backward(g, x, noise=torch_noise, lower=0.1, upper=0.3,
+                                                     training=True), want)

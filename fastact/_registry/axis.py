@@ -205,7 +205,9 @@ RECORDS = (
                "draws from a global RNG. return_noise=True returns (y, noise), noise the "
                "per-element slope (1 where x > 0) in x's dtype; pass it to "
                "rrelu_backward(grad, x, noise=noise) so that the backward uses the same "
-               "slopes. The draws cannot equal PyTorch's (a different generator). " + NAN_NOTE),
+               "slopes: given noise, the backward is grad * noise, as PyTorch's "
+               "rrelu_with_noise_backward (x gives only the shape); the forward's noise is "
+               "nan where x is nan, so that this gradient is nan there. The draws cannot equal PyTorch's (a different generator). " + NAN_NOTE),
         numpy={'forward': "np.where(x > 0, x, x * ((p['lower'] + p['upper']) / 2))",
                'x': "np.where(x > 0, g, g * ((p['lower'] + p['upper']) / 2))"},
         torch={'forward': "F.rrelu(x, p['lower'], p['upper'], training=False)",
