@@ -726,7 +726,9 @@ def rrelu_backward(rec: Activation, g, x, noise, params, training, out):
         _check_out(fname, out, xa.shape, rdtype)
     cdt = _compute_dtype(rdtype)
     gc, nc = (v if v.dtype == cdt else _cast(v, cdt) for v in (ga, na))
-    return _finish(gc * nc, rdtype, out, ga.ndim == 0 and out is None)
+    direct = out is not None and out.dtype == cdt
+    r = np.multiply(gc, nc, out=out if direct else None)
+    return _finish(r, rdtype, out, ga.ndim == 0 and out is None)
 
 
 def _nan_where_nan(a, x):
