@@ -83,6 +83,32 @@ cdef extern from *:
         *k = fin ? ed : 0.0;
         return (fin && x != 0) ? m : x; }
     static inline double fa_opaque_f64(double v) { FA_HIDE(v); return v; }
+    /* only the FA_RL lanes in use, by plain stores (a memset of all 16 became
+       `rep stos`, ~35 cycles of start-up twice a row) */
+    static inline void fa_lanes_zero(double* acc, double* comp) {
+        int l;
+        for (l = 0; l < FA_RL; l++) { acc[l] = 0.0; comp[l] = 0.0; } }
+    /* s + *c with the lanes added, each add's rounding error kept (TwoSum):
+       halving trees, whose steps are independent within a level, instead of
+       one chain of 16 dependent TwoSums (~250 cycles a row, most of a short
+       row's time) */
+    static inline double fa_lanes_total(const double* acc, const double* comp, double s,
+                                        double* c) {
+        double a[FA_RL], e[FA_RL], t, bb;
+        int l, w;
+        for (l = 0; l < FA_RL; l++) { a[l] = acc[l]; e[l] = comp[l]; }
+        for (w = FA_RL / 2; w >= 1; w /= 2) {
+            for (l = 0; l < w; l++) {
+                t = a[l] + a[l + w];
+                bb = t - a[l];
+                e[l] = (e[l] + e[l + w]) + ((a[l] - (t - bb)) + (a[l + w] - bb));
+                a[l] = t;
+            }
+        }
+        t = s + a[0];
+        bb = t - s;
+        *c += e[0] + ((s - (t - bb)) + (a[0] - bb));
+        return t; }
     """
     void fa_lanes_sum_f32(const float*, const float*, Py_ssize_t, double*, double*) noexcept nogil
     void fa_lanes_sum_f64(const double*, const double*, Py_ssize_t, double*, double*) noexcept nogil
@@ -93,6 +119,9 @@ cdef extern from *:
     float fa_opaque_f32(float) noexcept nogil
     double fa_split_d(double, double*) noexcept nogil
     double fa_opaque_f64(double) noexcept nogil
+    void fa_lanes_zero(double*, double*) noexcept nogil
+    enum: FA_RL                     # the lanes in use (of LANES)
+    double fa_lanes_total(const double*, const double*, double, double*) noexcept nogil
 
 DEF SUM = 0
 DEF SUMC = 1
@@ -118,10 +147,7 @@ cdef inline void _lanes(int how, const floating* a, const floating* b, Py_ssize_
 
 
 cdef inline void _lanes_zero(double* acc, double* comp) noexcept nogil:
-    cdef Py_ssize_t l
-    for l in range(LANES):
-        acc[l] = 0.0
-        comp[l] = 0.0
+    fa_lanes_zero(acc, comp)
 
 
 cdef inline void _lanes_add(int how, const floating* a, const floating* b, Py_ssize_t n,
@@ -136,11 +162,7 @@ cdef inline void _lanes_add(int how, const floating* a, const floating* b, Py_ss
 cdef inline double _lanes_total(const double* acc, const double* comp, double s,
                                 double* c) noexcept nogil:
     """s + c[0] with the lanes added, compensated."""
-    cdef Py_ssize_t l
-    for l in range(LANES):
-        _add_compensated(&s, c, acc[l])
-        c[0] += comp[l]
-    return s
+    return fa_lanes_total(acc, comp, s, c)
 
 
 cdef inline double _row_reduce(int how, const floating* a, const floating* b, Py_ssize_t k,
@@ -407,7 +429,7 @@ cdef inline double _row_expsum_split(const floating* x, Py_ssize_t k, floating m
         _lanes(SUM, scratch, scratch, full, acc, comp)
         for i in range(full, n):
             tail += scratch[i]
-    for l in range(LANES):
+    for l in range(FA_RL):
         tail += acc[l]
     rest[0] = tail
     return <double>ones
@@ -724,7 +746,7 @@ cdef inline void _prelu_bwd_item(const floating* g, const floating* x, const flo
             _lanes(SUM, scratch, scratch, full, acc, comp)
             for i in range(full, n):
                 s += scratch[i]
-        for l in range(LANES):
+        for l in range(FA_RL):
             t += acc[l]
         gw[c] = t + s
 
