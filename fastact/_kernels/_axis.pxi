@@ -15,7 +15,7 @@ DEF COLS = 64
 # store-to-load round trip (softmax float32 spent 40% of its time there).
 # Two registers' worth of lanes (16 with AVX-512, 8 with AVX, 4 with SSE2):
 # more spill on the narrower ISAs.  TwoSum is spelled out a step per
-# statement so that gcc vectorizes it.  n is a multiple of 16 here; the
+# statement so that gcc vectorizes it.  n is a multiple of FA_RL here; the
 # lanes are the first FA_RL of the 16 the callers pass.
 cdef extern from *:
     """
@@ -152,8 +152,8 @@ cdef inline void _lanes_zero(double* acc, double* comp) noexcept nogil:
 
 cdef inline void _lanes_add(int how, const floating* a, const floating* b, Py_ssize_t n,
                             double* acc, double* comp, double* s, double* c) noexcept nogil:
-    """a[:n] (or a b) into the lanes; the n % LANES left over into s + c[0]."""
-    cdef Py_ssize_t j, full = n - n % LANES
+    """a[:n] (or a b) into the lanes; the n % FA_RL left over into s + c[0]."""
+    cdef Py_ssize_t j, full = n - n % FA_RL
     _lanes(how, a, b, full, acc, comp)
     for j in range(full, n):
         _add_compensated(s, c, <double>a[j] * (<double>b[j] if how == DOT else 1.0))
@@ -425,7 +425,7 @@ cdef inline double _row_expsum_split(const floating* x, Py_ssize_t k, floating m
             scratch[i] = <floating>0.0 if v == m else _exp_diff(v, m, one)
             cnt += v == m
         ones += cnt
-        full = n - n % LANES
+        full = n - n % FA_RL
         _lanes(SUM, scratch, scratch, full, acc, comp)
         for i in range(full, n):
             tail += scratch[i]
@@ -742,7 +742,7 @@ cdef inline void _prelu_bwd_item(const floating* g, const floating* x, const flo
                 gv = g[q]
                 scratch[i] = <floating>0.0 if xv > 0 else xv * gv
                 out[q] = leaky_relu_bwd_x(gv, xv, wc)
-            full = n - n % LANES
+            full = n - n % FA_RL
             _lanes(SUM, scratch, scratch, full, acc, comp)
             for i in range(full, n):
                 s += scratch[i]
