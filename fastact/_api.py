@@ -277,7 +277,8 @@ def _foreign(fname, arrays, out, compute):
     """Arrays of another library (a torch CPU tensor, a JAX array, ...):
     computed on zero-copy NumPy views through DLPack by compute(views, out),
     returned as that library's array (through DLPack again), or in `out`."""
-    views = [_dlpack_view(fname, v) if _route(v) == "foreign" else v for v in arrays]
+    views = [_dlpack_view(fname, v) if v is not None and _route(v) == "foreign" else v
+             for v in arrays]
     if out is not None:
         compute(views, _dlpack_view(fname, out) if _route(out) == "foreign" else out)
         return out
@@ -753,6 +754,10 @@ def _bias_array(fname, bias, xshape, cdt):
     return np.ascontiguousarray(ba.reshape(-1), dtype=cdt), ba
 
 
+def _any_foreign(*values):
+    return any(_route(v) == "foreign" for v in values if v is not None)
+
+
 def _plain(*values):
     """Whether the bias path's kernels take these directly (NumPy arrays and
     Python values; not pandas, dask, torch tensors, ...)."""
@@ -762,6 +767,9 @@ def _plain(*values):
 def bias_forward(rec: Activation, kid: int, x, bias, out, params, where=True, dtype=None):
     """act(x + bias) in one pass (the sum rounded to x's dtype first)."""
     fname = rec.name
+    if _any_foreign(x, bias, out):
+        return _foreign(fname, (x, bias), out,
+                        lambda v, o: bias_forward(rec, kid, v[0], v[1], o, params, where, dtype))
     if not _plain(x, bias, out) or where is not True or dtype is not None or _has_arrays(params):
         # other array types, where=, dtype=, parameter arrays: x + bias, then act
         import fastact
@@ -785,6 +793,10 @@ def bias_backward(rec: Activation, kid: int, form: int, g, a, bias, out, params,
     output act(x + bias) and the bias is used only for grad_bias's shape."""
     fname = rec.name + "_backward"
     aname = "xy"[form]
+    if _any_foreign(g, a, bias, out):
+        return _foreign(fname, (g, a, bias), out,
+                        lambda v, o: bias_backward(rec, kid, form, v[0], v[1], v[2], o, params,
+                                                   where, dtype))
     if not _plain(g, a, bias, out) or where is not True or dtype is not None or _has_arrays(params):
         import fastact
         bwd = getattr(fastact, fname)
@@ -815,8 +827,9 @@ def and_derivative(rec: Activation, kid: int, x, bias, params):
     if _is_dask(x) or _has_arrays(params):
         raise TypeError(f"{fname}: x must be an array (not a dask array) and the parameters "
                         f"floats; use {rec.name}() and {rec.name}_backward() for those")
-    if _route(x) == "foreign":
-        return _foreign(fname, (x,), lambda v: and_derivative(rec, kid, v[0], bias, params))
+    if _any_foreign(x, bias):
+        return _foreign(fname, (x, bias), None,
+                        lambda v, o: and_derivative(rec, kid, v[0], v[1], params))
     a, rdtype = _as_array(fname, "x", np.asarray(x) if _route(x) == "ufunc" else x)
     cdt = _compute_dtype(rdtype)
     _check_params_fit(fname, rec, cdt, params)

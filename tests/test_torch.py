@@ -219,3 +219,31 @@ def test_bfloat16_tensor_error_names_the_dtype_not_the_device():
     with pytest.raises(TypeError, match=r"sigmoid: a torch\.Tensor that NumPy cannot view") as err:
         fa.sigmoid(t)
     assert "float32" in str(err.value) and "cpu()" not in str(err.value)
+
+
+def test_bias_and_derivative_take_tensors():
+    """The bias paths and NAME_and_derivative on torch tensors: computed on
+    zero-copy views, returned as tensors, equal to the NumPy results."""
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal((4, 6)).astype(np.float32)
+    b = rng.standard_normal(6).astype(np.float32)
+    g = rng.standard_normal((4, 6)).astype(np.float32)
+    xt, bt, gt = (torch.from_numpy(v) for v in (x, b, g))
+    y = fa.gelu(xt, bias=bt)
+    assert isinstance(y, torch.Tensor)
+    np.testing.assert_array_equal(y.numpy(), fa.gelu(x, bias=b))
+    gx, gb = fa.gelu_backward(gt, xt, bias=bt)
+    assert isinstance(gx, torch.Tensor) and isinstance(gb, torch.Tensor)
+    want_gx, want_gb = fa.gelu_backward(g, x, bias=b)
+    np.testing.assert_array_equal(gx.numpy(), want_gx)
+    np.testing.assert_array_equal(gb.numpy(), want_gb)
+    xr, br = xt.clone().requires_grad_(), bt.clone().requires_grad_()
+    tgx, tgb = torch.autograd.grad(torch.nn.functional.gelu(xr + br), (xr, br), gt)
+    np.testing.assert_allclose(gx.numpy(), tgx.numpy(), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(gb.numpy(), tgb.numpy(), rtol=1e-5, atol=1e-6)
+    for bias, bn in ((None, None), (bt, b)):
+        yy, dd = fa.gelu_and_derivative(xt, bias=bias)
+        assert isinstance(yy, torch.Tensor) and isinstance(dd, torch.Tensor)
+        wy, wd = fa.gelu_and_derivative(x, bias=bn)
+        np.testing.assert_array_equal(yy.numpy(), wy)
+        np.testing.assert_array_equal(dd.numpy(), wd)
