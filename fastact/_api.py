@@ -683,6 +683,15 @@ def _generator(fname, rng):
 def rrelu_forward(rec: Activation, x, params, training, rng, return_noise, out):
     import fastact
     fname = rec.name
+    if _any_foreign(x, out):
+        # a torch tensor (or another DLPack array): y and noise come back as its type
+        like = x if _route(x) == "foreign" else out
+        xv, ov = (v if v is None or _route(v) != "foreign" else _dlpack_view(fname, v)
+                  for v in (x, out))
+        res = rrelu_forward(rec, xv, params, training, rng, return_noise, ov)
+        if out is None:
+            return _back_to(like, res)
+        return (out, _back_to(like, res[1])) if return_noise else out
     lower, upper = params
     if not training:
         y = fastact.leaky_relu(x, (lower + upper) / 2, out=out)
@@ -711,6 +720,9 @@ def rrelu_backward(rec: Activation, g, x, noise, params, training, out):
     import fastact
     fname = rec.name + "_backward"
     lower, upper = params
+    if _any_foreign(g, x, noise, out):
+        return _foreign(fname, (g, x, noise), out,
+                        lambda v, o: rrelu_backward(rec, v[0], v[1], v[2], params, training, o))
     if noise is None:
         if training:
             raise ValueError(f"{fname}: training=True needs noise= (the slopes the forward used: "

@@ -247,3 +247,22 @@ def test_bias_and_derivative_take_tensors():
         wy, wd = fa.gelu_and_derivative(x, bias=bn)
         np.testing.assert_array_equal(yy.numpy(), wy)
         np.testing.assert_array_equal(dd.numpy(), wd)
+
+
+def test_rrelu_takes_tensors():
+    """rrelu's own path (training, noise) returns tensors for tensors, as the rest."""
+    x = torch.tensor([[np.nan, -1.0, 2.0, -3.0]])
+    y, noise = fa.rrelu(x, training=True, rng=0, return_noise=True)
+    assert isinstance(y, torch.Tensor) and isinstance(noise, torch.Tensor)
+    y2, noise2 = fa.rrelu(x.numpy(), training=True, rng=0, return_noise=True)
+    np.testing.assert_array_equal(y.numpy(), y2)
+    np.testing.assert_array_equal(noise.numpy(), noise2)
+    g = fa.rrelu_backward(torch.ones(1, 4), x, noise=noise, training=True)
+    assert isinstance(g, torch.Tensor)
+    np.testing.assert_array_equal(g.numpy(), noise2)
+    out = torch.empty(1, 4)
+    r, n3 = fa.rrelu(x, training=True, rng=0, return_noise=True, out=out)
+    assert r is out and isinstance(n3, torch.Tensor)
+    np.testing.assert_array_equal(out.numpy(), y2)
+    ye, ne = fa.rrelu(x, return_noise=True)                   # eval: the mean slope
+    assert isinstance(ye, torch.Tensor) and isinstance(ne, torch.Tensor)
