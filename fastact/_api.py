@@ -276,14 +276,16 @@ def _dlpack_view(fname, v):
 def _foreign(fname, arrays, out, compute):
     """Arrays of another library (a torch CPU tensor, a JAX array, ...):
     computed on zero-copy NumPy views through DLPack by compute(views, out),
-    returned as that library's array (through DLPack again), or in `out`."""
+    returned as that library's array (through DLPack again), or in `out`.
+    A tuple result (grad_x and grad_bias, y and rrelu's noise) keeps its other
+    items, converted, beside `out`."""
     views = [_dlpack_view(fname, v) if v is not None and _route(v) == "foreign" else v
              for v in arrays]
-    if out is not None:
-        compute(views, _dlpack_view(fname, out) if _route(out) == "foreign" else out)
-        return out
-    like = next(v for v in arrays if _route(v) == "foreign")
-    return _back_to(like, compute(views, None))
+    like = next((v for v in arrays if v is not None and _route(v) == "foreign"), out)
+    if out is None:
+        return _back_to(like, compute(views, None))
+    res = compute(views, _dlpack_view(fname, out) if _route(out) == "foreign" else out)
+    return (out,) + _back_to(like, res[1:]) if isinstance(res, tuple) else out
 
 
 def _back_to(like, result):
@@ -684,14 +686,8 @@ def rrelu_forward(rec: Activation, x, params, training, rng, return_noise, out):
     import fastact
     fname = rec.name
     if _any_foreign(x, out):
-        # a torch tensor (or another DLPack array): y and noise come back as its type
-        like = x if _route(x) == "foreign" else out
-        xv, ov = (v if v is None or _route(v) != "foreign" else _dlpack_view(fname, v)
-                  for v in (x, out))
-        res = rrelu_forward(rec, xv, params, training, rng, return_noise, ov)
-        if out is None:
-            return _back_to(like, res)
-        return (out, _back_to(like, res[1])) if return_noise else out
+        return _foreign(fname, (x,), out, lambda v, o: rrelu_forward(rec, v[0], params, training,
+                                                                     rng, return_noise, o))
     lower, upper = params
     if not training:
         y = fastact.leaky_relu(x, (lower + upper) / 2, out=out)

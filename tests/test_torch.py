@@ -266,3 +266,14 @@ def test_rrelu_takes_tensors():
     np.testing.assert_array_equal(out.numpy(), y2)
     ye, ne = fa.rrelu(x, return_noise=True)                   # eval: the mean slope
     assert isinstance(ye, torch.Tensor) and isinstance(ne, torch.Tensor)
+
+
+def test_bias_backward_out_keeps_grad_bias_for_tensors():
+    """out= takes grad_x; grad_bias still comes back beside it, as for NumPy."""
+    x, b = torch.linspace(-2, 2, 6).reshape(2, 3), torch.tensor([0.5, -1.0, 2.0])
+    out = torch.empty(2, 3)
+    gx, gb = fa.gelu_backward(torch.ones(2, 3), x, bias=b, out=out)
+    assert gx is out and isinstance(gb, torch.Tensor)
+    want_gx, want_gb = fa.gelu_backward(np.ones((2, 3), np.float32), x.numpy(), bias=b.numpy())
+    np.testing.assert_array_equal(out.numpy(), want_gx)
+    np.testing.assert_array_equal(gb.numpy(), want_gb)
