@@ -483,6 +483,11 @@ cdef inline float _gelu_f_y(float x) noexcept nogil:
 cdef inline float _exp_half_sq_times_f(float pe, float sb, float a) noexcept nogil:
     return big_unscale(fmaf_(pe, a, a) * sb)
 
+# t = 1/(1 + 0.3 y), the variable of both fits (R and W below), and its
+# relative rounding error delta
+cdef inline float _gelu_f_t(float y, float* delta) noexcept nogil:
+    return recip_lin_f(y, <float>0.30000001192092896, delta)
+
 # R(t), t = 1/(1 + 0.3 y): Phi(-y) = e^(-y^2/2) t R(t)
 # (the two lowest terms by Horner, which keeps the rounding of the sum to
 # that of its last steps; the rest by Estrin, see poly4_f)
@@ -494,7 +499,7 @@ cdef inline float _gelu_f_poly(float t) noexcept nogil:
                                   <float>0.09615029394626617, <float>-0.07941015064716339))
     return fmaf_(fmaf_(hi, t, <float>0.11957185715436935), t, <float>0.11968669295310974)
 
-# q = y Phi(-y) for y = _gelu_f_y(x) and t = recip_lin_f(y, 0.3, &delta).
+# q = y Phi(-y) for y = _gelu_f_y(x) and t = _gelu_f_t(y, &delta).
 # Sets pe and sb (as _exp_half_sq_f) for e^(-(y^2 + lo)/2): t rounded moves T
 # by k(t) delta, k = dlog T/dlog t (1.2 to 2.7), folded into e^(...) as lo =
 # sq_lo - 2 k delta (the line k(t) = 1.8186915 t + 0.85020685 times -2, so
@@ -514,7 +519,7 @@ cdef inline float _gelu_f_from_q(float x, float q) noexcept nogil:
 # (Phi(-y) - y phi(y)) e^(y^2/2) = (y - y0) W(t), in the forward's t =
 # 1/(1 + 0.3 y) (one division for both in _gelu_f_and_d): the derivative's
 # polynomial and its root y0 (hi + lo) shifted out.  W's k = dlog W/dlog t is
-# 0.06 to 0.89, so t's rounding costs under an ULP where not corrected.
+# 0.06 to 0.89; the callers fold t's rounding into e^(...) through it.
 cdef inline float _gelu_f_bwd_poly(float y, float t) noexcept nogil:
     cdef float t2 = t * t
     cdef float hi = fmaf_(fmaf_(<float>-0.0065050991252064705, t2,
@@ -533,7 +538,7 @@ cdef inline float _gelu_f_d_from_v(float x, float v) noexcept nogil:
 cdef inline float _gelu_f(float x) noexcept nogil:
     cdef float pe, sb, delta
     cdef float y = _gelu_f_y(x)
-    cdef float t = recip_lin_f(y, <float>0.30000001192092896, &delta)
+    cdef float t = _gelu_f_t(y, &delta)
     return _gelu_f_from_q(x, _gelu_f_q(y, t, delta, &pe, &sb))
 
 # W's t-rounding folded into e^(...) like the forward's: k_W(t) = 1.0239406 t -
@@ -541,7 +546,7 @@ cdef inline float _gelu_f(float x) noexcept nogil:
 cdef inline float _gelu_f_bwd(float x) noexcept nogil:
     cdef float sb, delta
     cdef float y = _gelu_f_y(x)
-    cdef float t = recip_lin_f(y, <float>0.30000001192092896, &delta)
+    cdef float t = _gelu_f_t(y, &delta)
     cdef float hh = y * y
     cdef float kw2 = fmaf_(t, <float>-2.0478811, <float>0.41047828)
     cdef float pe = _exp_half_sq_f(hh, fmaf_(kw2, delta, sq_lo_f(y, hh)), &sb)
@@ -556,7 +561,7 @@ cdef inline float _gelu_f_bwd(float x) noexcept nogil:
 cdef inline float _gelu_f_and_d(float x, float* d) noexcept nogil:
     cdef float pe, sb, delta
     cdef float y = _gelu_f_y(x)
-    cdef float t = recip_lin_f(y, <float>0.30000001192092896, &delta)
+    cdef float t = _gelu_f_t(y, &delta)
     cdef float q = _gelu_f_q(y, t, delta, &pe, &sb)
     cdef float kd = fmaf_(t, <float>-0.79475094, <float>-1.055446)
     cdef float peb = fmaf_(pe + <float>1.0, kd * delta, pe)
