@@ -1,6 +1,7 @@
 """The fused reductions of the registry's LOSSES (logsumexp, cross_entropy):
 forward + backward on 2^20 logits (1024 x 1024 and 8192 x 128), float32 and
-float64: fastact's functions, fastact.nn's layer (one pass for both), the
+float64: fastact's functions, NAME_and_derivative and fastact.nn's layer
+(one pass for both), the
 unfused fastact calls a user would write, the NumPy expression and torch
 eager (same cases as ``python -m fastact bench --losses``; threads as the
 rest of this suite, FASTACT_BENCH_THREADS).
@@ -14,7 +15,7 @@ from fastact._registry import LOSSES
 
 CASES = [(rec, shape, dt) for rec in LOSSES for shape in loss.SHAPES
          for dt in ("float32", "float64")]
-IMPLS = ("fastact", "fastact_layer", "unfused", "numpy", "torch")
+IMPLS = ("fastact", "fastact_and_d", "fastact_layer", "unfused", "numpy", "torch")
 
 
 @pytest.mark.parametrize("impl", IMPLS)

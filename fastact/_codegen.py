@@ -318,20 +318,48 @@ def {name}_backward({sig_b}) -> Any:
 '''
 
 
+_REDUCTION_D = '''
+def {name}_and_derivative({sig}) -> tuple[Any, NDArray[Any]]:
+    {doc}
+    return _loss.{name}_and_derivative(_REC, {call})
+'''
+
+
 def _reduction_source(rec) -> str:
-    """The forward and backward of a loss.Reduction record."""
+    """The forward and backward of a loss.Reduction record (and its
+    NAME_and_derivative if the record has one)."""
     opts = ", ".join(f"{a.name}: {a.annotation} = {a.default}" for a in rec.args)
     out = "*, out: NDArray[Any] | None = None"
     arrays = ", ".join(f"{n}: ArrayLike" for n, _ in rec.arrays)
     arrays_b = ", ".join(f"{n}: ArrayLike" for n, _ in rec.backward_arrays)
     names = [a.name for a in rec.args]
-    return _REDUCTION.format(
+    call = ", ".join([n for n, _ in rec.arrays] + names)
+    src = _REDUCTION.format(
         name=rec.name,
         sig=f"{arrays}, {opts}" + (f", {out}" if rec.out else ""),
         sig_b=f"{arrays_b}, {opts}, {out}",
-        call=", ".join([n for n, _ in rec.arrays] + names + (["out"] if rec.out else [])),
+        call=call + (", out" if rec.out else ""),
         call_b=", ".join([n for n, _ in rec.backward_arrays] + names + ["out"]),
         doc=_docstring(_reduction_doc(rec, False)), doc_b=_docstring(_reduction_doc(rec, True)))
+    if rec.and_derivative:
+        src += _REDUCTION_D.format(name=rec.name, sig=f"{arrays}, {opts}", call=call,
+                                   doc=_docstring(_reduction_and_derivative_doc(rec)))
+    return src
+
+
+def _reduction_and_derivative_doc(rec) -> str:
+    first = rec.arrays[0][0]
+    params = "".join(f"    {n} : array_like\n        {d[:1].upper() + d[1:]}.\n" for n, d in rec.arrays)
+    params += "".join(f"    {a.name} : {a.annotation}, default {a.default}\n"
+                      f"        {a.doc[:1].upper() + a.doc[1:]}.\n" for a in rec.args)
+    return (f"{rec.name} and its derivative d{rec.name}/d{first} from one pass.\n\n"
+            f"    {rec.formula}\n    d: the gradient {rec.gradient}, with grad = 1\n\n"
+            f"    Parameters\n    ----------\n{params}\n    Returns\n    -------\n"
+            f"    (loss, d): loss as {rec.name}(...) returns it; d the gradient for an upstream\n"
+            f"    gradient of 1, in the shape and dtype of {first} (for reduction='none', of each\n"
+            f"    row's loss). {rec.name}_backward(grad, ...) equals grad * d (grad broadcast\n"
+            f"    along the class axis for 'none'), so a training step keeps d from the\n"
+            f"    forward and its backward is one multiply.\n")
 
 
 def _reduction_doc(rec, backward: bool) -> str:
@@ -399,7 +427,8 @@ def public_source(registry) -> str:
     for rec in getattr(registry, "LOSSES", ()):
         parts.append(f"\n_R_{rec.name} = _LOSS_BY_NAME[{rec.name!r}]")
         parts.append(_reduction_source(rec).replace("_REC", f"_R_{rec.name}"))
-        names += [rec.name, rec.name + "_backward"]
+        names += [rec.name, rec.name + "_backward"] + (
+            [rec.name + "_and_derivative"] if rec.and_derivative else [])
     parts.append(f"\n__all__ = {sorted(names)!r}\n")
     return "\n".join(parts)
 

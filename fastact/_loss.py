@@ -278,13 +278,23 @@ def cross_entropy_backward(rec, grad, logits, target, axis, weight, ignore_index
     return _back(res, ax, out, rdtype, a.ndim)
 
 
+def cross_entropy_and_derivative(rec, logits, target, axis, weight, ignore_index, reduction,
+                                 label_smoothing):
+    """(loss, dL/dlogits): fastact.cross_entropy_and_derivative."""
+    loss, d, _ = cross_entropy_both(rec, logits, target, axis, weight, ignore_index, reduction,
+                                    label_smoothing, fname=rec.name + "_and_derivative")
+    return loss, d
+
+
 def cross_entropy_both(rec, logits, target, axis, weight, ignore_index, reduction,
-                       label_smoothing):
-    """(cross_entropy(...), cross_entropy_backward(1, ...)) from one pass of
-    exponentials per row (op 24): for fastact.nn.CrossEntropyLoss, whose
+                       label_smoothing, fname=None):
+    """(cross_entropy(...), cross_entropy_backward(1, ...), the class axis)
+    from one pass of exponentials per row (op 24): for
+    cross_entropy_and_derivative and fastact.nn.CrossEntropyLoss, whose
     backward then only scales the gradient.  For reduction="none" the
-    gradient is that of each row's loss for an upstream gradient of 1."""
-    fname = rec.class_name
+    gradient is that of each row's loss for an upstream gradient of 1.
+    fname names the caller in errors (default: the layer)."""
+    fname = fname or rec.class_name
     reduction, eps, ignore = _options(fname, reduction, label_smoothing, ignore_index)
     a, rdtype, cdt, xc, ax, batch, k, ti, tp, w = _setup(fname, logits, target, axis, weight,
                                                          ignore)

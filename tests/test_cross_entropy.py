@@ -286,3 +286,41 @@ def test_layer_axis_and_errors():
         nn.CrossEntropyLoss(reduction="avg")
     with pytest.raises(ValueError, match="CrossEntropyLoss.backward: grad has shape"):
         layer.backward(np.ones(3))
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=IDS)
+@pytest.mark.parametrize("reduction,weighted,ignore_index,smoothing,kind",
+                         [c for c in COMBOS if c[2] == -100 or c[1]])
+def test_and_derivative_is_torch_loss_and_grad(build, dtype, reduction, weighted, ignore_index,
+                                               smoothing, kind):
+    """cross_entropy_and_derivative: torch's loss and its gradient for an
+    upstream gradient of 1 (of each row's loss for "none"), from one pass."""
+    x, t = _case(kind, ignore_index, n=10, c=5, seed=13, dtype=dtype)
+    w = np.linspace(0.3, 1.9, 5) if weighted else None
+    kw = dict(weight=w, ignore_index=ignore_index, reduction=reduction, label_smoothing=smoothing)
+    ones = np.ones(10) if reduction == "none" else np.array(1.0)
+    want, want_g = _torch(x, t, ones, **kw)
+    loss, d = fa.cross_entropy_and_derivative(x, t, **kw)
+    assert np.asarray(loss).dtype == dtype and np.shape(loss) == want.shape
+    assert d.dtype == dtype and d.shape == x.shape
+    _close(loss, want, dtype)
+    _close(d, want_g, dtype)
+
+
+def test_and_derivative_axis_extremes_and_errors():
+    rng = np.random.default_rng(14)
+    x = rng.standard_normal((3, 5, 4)).astype(np.float32)
+    t = rng.integers(0, 5, (3, 4))
+    want, want_g = _torch(x, t, np.array(1.0), axis=1)
+    loss, d = fa.cross_entropy_and_derivative(x, t, axis=1)
+    _close(loss, want, np.float32)
+    _close(d, want_g, np.float32)
+    big = np.array([[1e30, 0.0, -1e30], [3e38, -3e38, 0.0]], dtype=np.float32)
+    want, want_g = _torch(big, np.array([1, 0]), np.ones(2), reduction="none")
+    loss, d = fa.cross_entropy_and_derivative(big, np.array([1, 0]), reduction="none")
+    _close(loss, want, np.float32)
+    _close(d, want_g, np.float32)
+    with pytest.raises(ValueError, match="cross_entropy_and_derivative: target has class index 7"):
+        fa.cross_entropy_and_derivative(x[:, :, 0], np.array([0, 7, 1]))
+    with pytest.raises(ValueError, match="cross_entropy_and_derivative: reduction must be one of"):
+        fa.cross_entropy_and_derivative(x, t, axis=1, reduction="avg")

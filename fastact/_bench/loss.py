@@ -107,12 +107,17 @@ def fused(rec, x, t):
 
 
 def callables(rec, x, t, torch_enabled=True):
-    """{impl: fn} of the forward + backward: fastact (fused), fastact_layer
-    (fastact.nn's layer, one pass for both), unfused (fastact calls), numpy, torch."""
+    """{impl: fn} of the forward + backward: fastact (the two fused functions),
+    fastact_and_d (NAME_and_derivative: one pass for both, grad 1),
+    fastact_layer (fastact.nn's layer, the same pass), unfused (fastact
+    calls), numpy, torch."""
     p = {"axis": -1}
     ns = {"np": np, "fa": fa, **{k: v for k, v in globals().items()
                                  if k.startswith(("np_", "fa_", "torch_"))}}
     out = {"fastact": fused(rec, x, t)}
+    if rec.and_derivative:
+        both = getattr(fa, rec.name + "_and_derivative")
+        out["fastact_and_d"] = lambda: both(x, t)
     if rec.class_name:
         from fastact import nn
         layer = getattr(nn, rec.class_name)()
@@ -164,13 +169,13 @@ def rows(threads=(1, "all"), dtypes=("float32", "float64"), torch_enabled=True, 
     return out
 
 
-IMPL_COLUMNS = ("fastact", "fastact_layer", "unfused", "numpy", "torch")
+IMPL_COLUMNS = ("fastact", "fastact_and_d", "fastact_layer", "unfused", "numpy", "torch")
 
 
 def format_markdown(result):
     lines = ["| function | logits | dtype | threads | " + " | ".join(IMPL_COLUMNS)
-             + " | unfused / fastact | torch / fastact | torch / layer |",
-             "|---|---|---|---|" + "---|" * (len(IMPL_COLUMNS) + 3)]
+             + " | unfused / fastact | torch / fastact | torch / and_d | torch / layer |",
+             "|---|---|---|---|" + "---|" * (len(IMPL_COLUMNS) + 4)]
     for r in result:
         ns = r["ns"]
         cell = lambda k: f"{ns[k]:.2f}" if k in ns else "-"                        # noqa: E731
@@ -178,7 +183,7 @@ def format_markdown(result):
         lines.append(f"| {r['name']} | {r['shape'][0]}x{r['shape'][1]} | {r['dtype']} | "
                      f"{r['threads']} | " + " | ".join(cell(k) for k in IMPL_COLUMNS)
                      + f" | {ratio('unfused', 'fastact')} | {ratio('torch', 'fastact')} | "
-                     f"{ratio('torch', 'fastact_layer')} |")
+                     f"{ratio('torch', 'fastact_and_d')} | {ratio('torch', 'fastact_layer')} |")
     return "\n".join(lines)
 
 

@@ -33,7 +33,9 @@ class Reduction:
     ``F`` in scope; the backward by autograd), and as the sequence of fastact
     calls a user would write without the fused kernel (``fa``, ``np``), over
     the arrays' names, ``g`` (the upstream gradient) and ``p`` (the options).
-    class_name: the layer in fastact.nn (empty: none).
+    class_name: the layer in fastact.nn (empty: none).  and_derivative: the
+    kernel also gives the loss and dL/dlogits in one pass, published as
+    NAME_and_derivative (the layer uses it too).
     """
 
     name: str
@@ -47,6 +49,7 @@ class Reduction:
     notes: str = ""
     out: bool = True
     class_name: str = ""
+    and_derivative: bool = False
     numpy: dict = field(default_factory=dict)
     torch: dict = field(default_factory=dict)
     unfused: dict = field(default_factory=dict)
@@ -110,6 +113,7 @@ RECORDS = (
               Arg("label_smoothing", "float", "0.0", "the label smoothing eps, in [0, 1]")),
         out=False,
         class_name="CrossEntropyLoss",
+        and_derivative=True,
         notes=("As torch.nn.functional.cross_entropy, with the class axis given by axis "
                "(default -1, the last; torch takes dim 1 of an N-d input: pass axis=1 for its "
                "layout). Fused: one pass per row finds the maximum and the log-sum-exp (as "
