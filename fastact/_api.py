@@ -550,6 +550,9 @@ def axis_x_forward(rec: Activation, op: int, x, axis, out, params):
     ax, outer, k, inner, p, out_shape = _shaped_setup(rec, fname, a.shape, axis, params)
     if out is not None:
         _check_out(fname, out, out_shape, rdtype)
+    if _half_pair_op(op, rdtype, out, (a,), shares_ok=()):
+        res = out if out is not None else np.empty(out_shape, dtype=rdtype)
+        return _K.half_pair(op, None, np.ascontiguousarray(a), res, outer, k, inner)
     cdt = _compute_dtype(rdtype)
     c = _prepare(a, cdt, out, order="C")
     direct = out is not None and out.dtype == cdt and out.flags.c_contiguous
@@ -557,6 +560,23 @@ def axis_x_forward(rec: Activation, op: int, x, axis, out, params):
     if res.size:
         _K.axis_apply(op, c, None, res, outer, k, inner, p)
     return _finish(res, rdtype, out, False)
+
+
+def _half_pair_op(op, rdtype, out, arrays, shares_ok):
+    """Whether glu or a gated unit (op) runs on float16/bfloat16 storage
+    directly (_K.half_pair): every array and out (if given) of that dtype,
+    out C-contiguous and sharing memory with no array but those in shares_ok
+    (as the very same buffer)."""
+    if not (op in (6, 7) or 12 <= op < 20) or rdtype not in _HALF:
+        return False
+    if any(a.dtype != rdtype for a in arrays):
+        return False
+    if out is None:
+        return True
+    if out.dtype != rdtype or not out.flags.c_contiguous:
+        return False
+    return all((any(a is b for b in shares_ok) and _same_buffer(out, a))
+               or not np.may_share_memory(out, a) for a in arrays)
 
 
 def axis_x_backward(rec: Activation, op: int, g, x, axis, out, params):
@@ -588,6 +608,10 @@ def axis_x_backward(rec: Activation, op: int, g, x, axis, out, params):
     rdtype = np.result_type(gdt, xdt)
     if out is not None:
         _check_out(fname, out, xa.shape, rdtype)
+    if _half_pair_op(op, rdtype, out, (ga, xa), shares_ok=(xa,)):
+        res = out if out is not None else np.empty(xa.shape, dtype=rdtype)
+        return _K.half_pair(op, np.ascontiguousarray(ga), np.ascontiguousarray(xa), res, outer, k,
+                            inner)
     cdt = _compute_dtype(rdtype)
     gc = _prepare(ga, cdt, out, order="C")
     xc = _prepare(xa, cdt, out, order="C")

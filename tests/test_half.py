@@ -311,3 +311,46 @@ def test_prelu_half_is_float32_rounded(dt, shape, nw):
     inplace = x.copy()
     assert fa.prelu(inplace, w, out=inplace) is inplace
     np.testing.assert_array_equal(inplace.view(np.uint16), want.view(np.uint16))
+
+
+@pytest.mark.parametrize("dt", HALVES, ids=str)
+@pytest.mark.parametrize("shape,axis", [((10,), 0), ((7, 10), -1), ((3, 6, 5), 1), ((2, 130), 1),
+                                        ((64, 4096), -1)])
+def test_glu_and_gated_half_are_float32_rounded(dt, shape, axis):
+    """glu and the gated units on half-width storage (float32 blocks, no
+    float32 copies of the arrays; threaded for the largest shape) give the
+    float32 result rounded once, bit for bit: forward, backward, in place
+    and into out; specials and glu's exact tails included."""
+    rng = np.random.default_rng(13)
+    x32 = (rng.standard_normal(shape) * 3).astype(np.float32)
+    flat = np.moveaxis(x32, axis, -1).reshape(-1, shape[axis])
+    half = shape[axis] // 2
+    flat[0, :5] = [np.nan, np.inf, -np.inf, 0.0, -0.0]
+    flat[-1, 0], flat[-1, half] = (3e38 if dt == BF16 else 6e4), -100.0   # glu: sigma(b) tiny
+    x32 = np.moveaxis(flat.reshape(np.moveaxis(x32, axis, -1).shape), -1, axis)
+    x = x32.astype(dt)
+    x32 = x.astype(np.float32)
+    bits = np.uint16
+    for name, kw in (("glu", {}), ("swiglu", {}), ("geglu", {}), ("geglu", {"approximate": "tanh"}),
+                     ("reglu", {})):
+        f, b = fn(name), fn(name + "_backward")
+        y = f(x, axis=axis, **kw)
+        with np.errstate(over="ignore"):
+            want = f(x32, axis=axis, **kw).astype(dt)
+        assert y.dtype == dt, name
+        np.testing.assert_array_equal(y.view(bits), want.view(bits), err_msg=name)
+        out = np.empty_like(y)
+        assert f(x, axis=axis, **kw, out=out) is out
+        np.testing.assert_array_equal(out.view(bits), want.view(bits), err_msg=name)
+        g = rng.standard_normal(y.shape).astype(dt)
+        with np.errstate(over="ignore"):
+            want = b(g.astype(np.float32), x32, axis=axis, **kw).astype(dt)
+        gx = b(g, x, axis=axis, **kw)
+        assert gx.dtype == dt and gx.shape == x.shape, name
+        np.testing.assert_array_equal(gx.view(bits), want.view(bits), err_msg=name)
+        inplace = x.copy()
+        assert b(g, inplace, axis=axis, **kw, out=inplace) is inplace
+        np.testing.assert_array_equal(inplace.view(bits), want.view(bits), err_msg=name)
+        # a float32 grad: the float32 result (mixed precision, the general path)
+        np.testing.assert_array_equal(b(g.astype(np.float32), x, axis=axis, **kw),
+                                      b(g.astype(np.float32), x32, axis=axis, **kw))

@@ -344,3 +344,104 @@ def half_prelu(x, w, out, Py_ssize_t outer, Py_ssize_t k, Py_ssize_t inner):
     with nogil:
         run_ranges(_half_prelu_slices, &j, outer * k, outer * k * inner, HEAVY[0][j.kid])
     return out
+
+
+# glu and the gated units (ops 6, 7, 12-19) on float16/bfloat16: x's halves a
+# and b pair element t of a with element t of b, so each run of positions
+# goes through float32 blocks of HSTEP (a's and b's side by side, as one
+# outer slice of x of 2 * HSTEP): the float32 code of _axis.pxi / _gated.pxi
+# computes, rounded once into the half type.  g, x and out of one half dtype.
+
+cdef struct HalfPairJob:
+    int op, st
+    const char* g
+    const char* x
+    char* out
+    Py_ssize_t h, n, chunk
+
+
+cdef void _pair_block_h(int op, int st, const char* g, const char* a, const char* b, char* oa,
+                        char* ob, Py_ssize_t m) noexcept nogil:
+    """m positions: a, b (and g for a backward) in, the forward's output at
+    oa, or the backward's a and b halves at oa and ob."""
+    cdef float fg[HSTEP]
+    cdef float fx[2 * HSTEP]
+    cdef float fo[2 * HSTEP]
+    cdef Py_ssize_t i = 0, c
+    while i < m:
+        c = m - i if m - i < HSTEP else HSTEP
+        _hload(st, a + 2 * i, fx, c)
+        _hload(st, b + 2 * i, fx + c, c)
+        if op % 2 == 1:
+            _hload(st, g + 2 * i, fg, c)
+        if op == 6:
+            _glu_item(<const float*>fx, fo, c)
+        elif op == 7:
+            _glu_bwd_item(<const float*>fg, <const float*>fx, fo, c)
+        elif op % 2 == 0:
+            _gated_fwd_block(op, <const float*>fx, <const float*>(fx + c), fo, c)
+        else:
+            _gated_bwd_block(op, <const float*>fg, <const float*>fx, <const float*>(fx + c),
+                             fo, fo + c, c)
+        _hstore(st, fo, oa + 2 * i, c)
+        if op % 2 == 1:
+            _hstore(st, fo + c, ob + 2 * i, c)
+        i += c
+
+
+cdef void _pair_range_h(const HalfPairJob* j, Py_ssize_t lo, Py_ssize_t hi) noexcept nogil:
+    """Positions [lo, hi) of the flat (outer, h) output (forward) or grad (backward)."""
+    cdef Py_ssize_t o, t, m, h = j.h
+    cdef const char* x
+    while lo < hi:
+        o = lo // h
+        t = lo - o * h
+        m = h - t if h - t < hi - lo else hi - lo
+        x = j.x + 2 * (2 * o * h + t)
+        if j.op % 2 == 0:
+            _pair_block_h(j.op, j.st, NULL, x, x + 2 * h, j.out + 2 * (o * h + t), NULL, m)
+        else:
+            _pair_block_h(j.op, j.st, j.g + 2 * (o * h + t), x, x + 2 * h,
+                          j.out + 2 * (2 * o * h + t), j.out + 2 * ((2 * o + 1) * h + t), m)
+        lo += m
+
+
+cdef void _pair_item_h(void* ctx, Py_ssize_t i) noexcept nogil:
+    cdef const HalfPairJob* j = <const HalfPairJob*>ctx
+    cdef Py_ssize_t lo = i * j.chunk
+    _pair_range_h(j, lo, lo + j.chunk if lo + j.chunk < j.n else j.n)
+
+
+def half_pair(int op, g, x, out, Py_ssize_t outer, Py_ssize_t k, Py_ssize_t inner):
+    """glu (op 6), glu_backward (7) or a gated unit (12-19) on C-contiguous
+    float16/bfloat16 arrays of one dtype (fastact._api checks): x of (outer,
+    k, inner), g (backwards) and out as axis_apply's.  out may be x for a
+    backward (each position is read before written)."""
+    cdef cnp.ndarray xa = <cnp.ndarray?>x
+    cdef cnp.ndarray oa = <cnp.ndarray?>out
+    cdef HalfPairJob j
+    j.op = op; j.st = _storage(cnp.PyArray_TYPE(xa))
+    if (j.st <= ST_F32 or not (op == 6 or op == 7 or 12 <= op < 20) or k % 2
+            or cnp.PyArray_TYPE(oa) != cnp.PyArray_TYPE(xa) or cnp.PyArray_SIZE(xa) != outer * k * inner
+            or not cnp.PyArray_IS_C_CONTIGUOUS(xa) or not cnp.PyArray_IS_C_CONTIGUOUS(oa)):
+        raise ValueError("half_pair: x, out float16/bfloat16 of one dtype, C order, k even")
+    j.h = (k // 2) * inner
+    j.n = outer * j.h
+    j.x = <const char*>cnp.PyArray_DATA(xa); j.out = <char*>cnp.PyArray_DATA(oa); j.g = NULL
+    if op % 2 == 1:
+        ga = <cnp.ndarray?>g
+        if cnp.PyArray_TYPE(ga) != cnp.PyArray_TYPE(xa) or cnp.PyArray_SIZE(ga) != j.n \
+                or not cnp.PyArray_IS_C_CONTIGUOUS(ga):
+            raise ValueError("half_pair: g of x's dtype, C order, the output's size")
+        j.g = <const char*>cnp.PyArray_DATA(ga)
+    if j.n == 0:
+        return out
+    # the work per position: the gate's (heavy but for relu), on 2 elements of x
+    cdef int nt = threads_for(2 * j.n, op < 18)
+    with nogil:
+        if nt <= 1:
+            _pair_range_h(&j, 0, j.n)
+        else:
+            j.chunk = chunk_for(j.n, nt, HSTEP)
+            run(_pair_item_h, &j, (j.n + j.chunk - 1) // j.chunk, nt)
+    return out
