@@ -661,12 +661,16 @@ def prelu_forward(rec: Activation, x, weight, out):
     fname = rec.name
     (xa,), w, _, rdtype, cdt, (outer, k, inner), scalar = _prelu_setup(fname, x, weight, out,
                                                                        prepare=False)
-    if (rdtype in _HALF and xa.dtype == rdtype and xa.flags.c_contiguous and inner >= 64
+    if (rdtype in _HALF and xa.dtype == rdtype and xa.ndim > 0 and xa.flags.c_contiguous
             and (out is None or (out.flags.c_contiguous and out.dtype == rdtype
                                  and (_same_buffer(out, xa) or not np.may_share_memory(out, xa))))):
-        # half-width slices through leaky_relu's half loop (no float32 copies)
+        # half-width storage, no float32 copies: channel slices through
+        # leaky_relu's half loop, or rows with a slope per element
         res = out if out is not None else np.empty(xa.shape, dtype=rdtype)
-        return _K.half_prelu(xa, w, res, outer, k, inner)
+        if inner >= 64:
+            return _K.half_prelu(xa, w, res, outer, k, inner)
+        wrow = np.repeat(w.astype(_F32), inner)
+        return _K.half_prelu_rows(xa, wrow, res, outer, wrow.size)
     xc = _prepare(xa, cdt, out, order="C")
     direct = out is not None and out.dtype == cdt and out.flags.c_contiguous
     res = out if direct else np.empty(xc.shape, dtype=cdt)
@@ -757,6 +761,11 @@ def rrelu_backward(rec: Activation, g, x, noise, params, training, out):
     rdtype = np.result_type(gdt, xdt)
     if out is not None:
         _check_out(fname, out, xa.shape, rdtype)
+    if rdtype in _HALF and ga.ndim and (out is None or out.dtype in (rdtype, _F32)):
+        # half-width storage, float32 arithmetic, one rounding: no float32 copies
+        r = np.empty(ga.shape, rdtype) if out is None else out
+        if _K.half_mul(ga, na, r) is not None:
+            return r
     cdt = _compute_dtype(rdtype)
     gc, nc = (v if v.dtype == cdt else _cast(v, cdt) for v in (ga, na))
     direct = out is not None and out.dtype == cdt

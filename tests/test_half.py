@@ -295,11 +295,13 @@ def test_softmax_family_last_axis_is_float32_rounded(dt, shape):
 
 @pytest.mark.parametrize("dt", HALVES, ids=str)
 @pytest.mark.parametrize("shape,nw", [((4, 8, 100), 8), ((4, 8, 100), 1), ((2, 3, 64), 3),
-                                      ((3, 5, 7), 5), ((16, 64, 1024), 64)])
+                                      ((3, 5, 7), 5), ((16, 64, 1024), 64), ((300, 256), 256),
+                                      ((9, 70), 1), ((130,), 1), ((5, 3, 2, 2), 3)])
 def test_prelu_half_is_float32_rounded(dt, shape, nw):
     """prelu on half-width x (channel slices through leaky_relu's half loop
-    where a slice has 64 elements or more; whole-array conversion otherwise)
-    is the float32 result rounded once, bit for bit, also in place."""
+    where a slice has 64 elements or more, rows with a slope per element
+    otherwise, as (N, C) after a dense layer) is the float32 result rounded
+    once, bit for bit, also in place."""
     rng = np.random.default_rng(12)
     x = (rng.standard_normal(shape) * 3).astype(dt)
     x.flat[:5] = [np.nan, np.inf, -np.inf, 0.0, -0.0]
@@ -354,3 +356,28 @@ def test_glu_and_gated_half_are_float32_rounded(dt, shape, axis):
         # a float32 grad: the float32 result (mixed precision, the general path)
         np.testing.assert_array_equal(b(g.astype(np.float32), x, axis=axis, **kw),
                                       b(g.astype(np.float32), x32, axis=axis, **kw))
+
+
+@pytest.mark.parametrize("dt", HALVES, ids=str)
+@pytest.mark.parametrize("shape", [(7,), (33, 65), (512, 1024)])
+def test_rrelu_training_backward_half_is_float32_rounded(dt, shape):
+    """rrelu's training backward on half-width grad and noise (one pass, no
+    float32 copies; threaded for the largest shape): grad * noise in float32
+    rounded once, bit for bit, also into out = grad; nan where x is nan."""
+    rng = np.random.default_rng(14)
+    x = (rng.standard_normal(shape) * 3).astype(dt)
+    x.flat[:3] = [np.nan, -np.inf, np.inf]
+    y, noise = fa.rrelu(x, training=True, rng=1, return_noise=True)
+    g = rng.standard_normal(shape).astype(dt)
+    for n in (noise, noise.astype(dt)):               # the forward's float32 slopes, or halves
+        want = (g.astype(np.float32) * n.astype(np.float32)).astype(dt)
+        got = fa.rrelu_backward(g, x, noise=n, training=True)
+        assert got.dtype == dt
+        np.testing.assert_array_equal(got.view(np.uint16), want.view(np.uint16))
+        assert np.isnan(got.flat[0])
+        gg = g.copy()
+        assert fa.rrelu_backward(gg, x, noise=n, training=True, out=gg) is gg
+        np.testing.assert_array_equal(gg.view(np.uint16), want.view(np.uint16))
+        o32 = np.empty(shape, np.float32)
+        assert fa.rrelu_backward(g, x, noise=n, training=True, out=o32) is o32
+        np.testing.assert_array_equal(o32, g.astype(np.float32) * n.astype(np.float32))

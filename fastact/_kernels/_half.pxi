@@ -17,9 +17,27 @@ cdef struct HalfJob:
     const double* p
 
 
+cdef void _half_mul(const char* g, int sg, const char* a, int sa, char* out, int so,
+                    Py_ssize_t n) noexcept nogil:
+    """out = g * a in float32, rounded once (kid -1: rrelu's training backward)."""
+    cdef float b[HSTEP]
+    cdef float c[HSTEP]
+    cdef Py_ssize_t i = 0, k, m, wg = _width(sg), wa = _width(sa), wo = _width(so)
+    while i < n:
+        m = n - i if n - i < HSTEP else HSTEP
+        _hload(sg, g + i * wg, b, m)
+        _hload(sa, a + i * wa, c, m)
+        for k in range(m):
+            b[k] = b[k] * c[k]
+        _hstore(so, b, out + i * wo, m)
+        i += m
+
+
 cdef void _half_part(const HalfJob* j, Py_ssize_t lo, Py_ssize_t m) noexcept nogil:
     cdef Py_ssize_t wg = _width(j.sg), wa = _width(j.sa), wo = _width(j.so)
-    if j.form < 0:
+    if j.kid < 0:
+        _half_mul(j.g + lo * wg, j.sg, j.a + lo * wa, j.sa, j.out + lo * wo, j.so, m)
+    elif j.form < 0:
         FWD_H[j.kid](j.g + lo * wg, j.sg, j.out + lo * wo, j.so, m, j.p)
     else:
         BWD_H[j.form][j.kid](j.g + lo * wg, j.sg, j.a + lo * wa, j.sa, j.out + lo * wo, j.so,
@@ -33,7 +51,7 @@ cdef void _half_item(void* ctx, Py_ssize_t i) noexcept nogil:
 
 
 cdef void _half_run(HalfJob* j) noexcept nogil:
-    cdef int nt = threads_for(j.n, HEAVY[1 + j.form][j.kid])
+    cdef int nt = threads_for(j.n, j.kid >= 0 and HEAVY[1 + j.form][j.kid])
     if nt <= 1:
         _half_part(j, 0, j.n)
         return
@@ -130,6 +148,33 @@ cdef object half_binary(int kid, int form, cnp.ndarray ga, cnp.ndarray aa, objec
     with nogil:
         _half_run(&j)
     return o
+
+
+def half_mul(g, a, out):
+    """out = g * a in float32, rounded once into out's dtype: C-contiguous
+    ndarrays of one size, each float16/bfloat16 or float32 (out not partly
+    overlapping g or a); None if they are not such."""
+    if type(g) is not cnp.ndarray or type(a) is not cnp.ndarray or type(out) is not cnp.ndarray:
+        return None
+    cdef cnp.ndarray ga = <cnp.ndarray>g, aa = <cnp.ndarray>a, oa = <cnp.ndarray>out
+    cdef HalfJob j
+    j.sg = _storage(cnp.PyArray_TYPE(ga)); j.sa = _storage(cnp.PyArray_TYPE(aa))
+    j.so = _storage(cnp.PyArray_TYPE(oa))
+    j.n = cnp.PyArray_SIZE(ga)
+    if (j.sg < 0 or j.sa < 0 or j.so < 0 or cnp.PyArray_SIZE(aa) != j.n
+            or cnp.PyArray_SIZE(oa) != j.n or not cnp.PyArray_IS_C_CONTIGUOUS(ga)
+            or not cnp.PyArray_IS_C_CONTIGUOUS(aa) or not cnp.PyArray_IS_C_CONTIGUOUS(oa)
+            or not cnp.PyArray_ISWRITEABLE(oa)
+            or _partial_overlap(ga, oa) or _partial_overlap(aa, oa)
+            or _same_start_other_width(ga, j.sg, oa, j.so)
+            or _same_start_other_width(aa, j.sa, oa, j.so)):
+        return None
+    j.kid = -1; j.form = 0; j.p = NULL
+    j.g = <char*>cnp.PyArray_DATA(ga); j.a = <char*>cnp.PyArray_DATA(aa)
+    j.out = <char*>cnp.PyArray_DATA(oa)
+    with nogil:
+        _half_run(&j)
+    return out
 
 
 def half_convert(src, dst):
@@ -345,6 +390,58 @@ def half_prelu(x, w, out, Py_ssize_t outer, Py_ssize_t k, Py_ssize_t inner):
         run_ranges(_half_prelu_slices, &j, outer * k, outer * k * inner, HEAVY[0][j.kid])
     return out
 
+
+# prelu on float16/bfloat16 with short channel slices (inner < 64, as (N, C)
+# after a dense layer): rows of K = channels * inner elements, each slope
+# given per element of the row (wrow, float32), blocks of HSTEP converted.
+
+cdef struct HalfPreluRowsJob:
+    int st
+    const char* x
+    char* out
+    const float* w
+    Py_ssize_t k
+
+
+cdef void _half_prelu_rows(void* ctx, Py_ssize_t lo, Py_ssize_t hi) noexcept nogil:
+    cdef const HalfPreluRowsJob* j = <const HalfPreluRowsJob*>ctx
+    cdef float b[HSTEP]
+    cdef Py_ssize_t r, c, i, m, k = j.k
+    for r in range(lo, hi):
+        c = 0
+        while c < k:
+            m = k - c if k - c < HSTEP else HSTEP
+            _hload(j.st, j.x + (r * k + c) * 2, b, m)
+            for i in range(m):
+                b[i] = leaky_relu_fwd(b[i], j.w[c + i])
+            _hstore(j.st, b, j.out + (r * k + c) * 2, m)
+            c += m
+
+
+def half_prelu_rows(x, wrow, out, Py_ssize_t outer, Py_ssize_t k):
+    """prelu(x) into out for C-contiguous float16/bfloat16 x and out of one
+    dtype seen as (outer, k), wrow the k slopes of a row (C-contiguous
+    float32): the float32 result rounded once."""
+    cdef cnp.ndarray xa = <cnp.ndarray?>x
+    cdef cnp.ndarray oa = <cnp.ndarray?>out
+    cdef cnp.ndarray wa = <cnp.ndarray?>wrow
+    cdef HalfPreluRowsJob j
+    j.st = _storage(cnp.PyArray_TYPE(xa))
+    if (j.st <= ST_F32 or cnp.PyArray_TYPE(oa) != cnp.PyArray_TYPE(xa)
+            or cnp.PyArray_TYPE(wa) != cnp.NPY_FLOAT or cnp.PyArray_SIZE(wa) != k
+            or cnp.PyArray_SIZE(xa) != outer * k or cnp.PyArray_SIZE(oa) != outer * k
+            or not cnp.PyArray_IS_C_CONTIGUOUS(xa) or not cnp.PyArray_IS_C_CONTIGUOUS(oa)
+            or not cnp.PyArray_IS_C_CONTIGUOUS(wa)):
+        raise ValueError("half_prelu_rows: x, out float16/bfloat16 of one dtype, wrow float32 "
+                         "of k, C order")
+    j.x = <const char*>cnp.PyArray_DATA(xa); j.out = <char*>cnp.PyArray_DATA(oa)
+    j.w = <const float*>cnp.PyArray_DATA(wa); j.k = k
+    if outer * k == 0:
+        return out
+    cdef bint heavy = HEAVY[0][KERNEL_IDS["leaky_relu"]]
+    with nogil:
+        run_ranges(_half_prelu_rows, &j, outer, outer * k, heavy)
+    return out
 
 # glu and the gated units (ops 6, 7, 12-19) on float16/bfloat16: x's halves a
 # and b pair element t of a with element t of b, so each run of positions
