@@ -729,7 +729,16 @@ def rrelu_forward(rec: Activation, x, params, training, rng, return_noise, out):
     a, rdtype = _input(fname, x, out)
     cdt = _compute_dtype(rdtype)
     c = a if a.dtype == cdt else _cast(a, cdt)
-    draws = gen.uniform(lower, upper, size=c.shape).astype(cdt, copy=False)
+    if cdt == _F32:
+        # float32 draws directly (half the time of float64 draws and a cast);
+        # the scaled draw can round up past upper: clipped
+        lo, hi = np.float32(lower), np.float32(upper)
+        draws = gen.random(c.shape, dtype=_F32)
+        draws *= hi - lo
+        draws += lo
+        np.minimum(draws, hi, out=draws)
+    else:
+        draws = gen.uniform(lower, upper, size=c.shape)
     # where(x > 0, 1, draws) by arithmetic, exact (draws * 0 + 1, draws * 1 + 0):
     # np.where on a mask that is half true at random takes 4 ns/element
     pos = c > 0
