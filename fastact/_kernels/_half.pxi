@@ -286,6 +286,146 @@ def ufunc_half_loops():
 # rows: each row converted to float32 in a buffer, the float32 row kernel run
 # on it, the result converted back (no float32 copies of the arrays).
 
+# The backwards (ops 1, 3, 5) read the half rows directly: the row's dot (or
+# sum) converts as it adds, into the double lanes of _axis.pxi in the same
+# order (a product of two float16 is exact in float32; of two bfloat16 it can
+# underflow there, so it is formed in double), then the output in blocks of
+# HSTEP: bit for bit the float32 row kernels on the converted rows.
+cdef extern from *:
+    """
+    #if defined(__AVX512F__)
+    static inline __m512 fa_h16(int st, const uint16_t* p) {
+        __m256i w = _mm256_loadu_si256((const __m256i*)p);
+        return st == 1 ? _mm512_cvtph_ps(w)
+                       : _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(w), 16)); }
+    #elif defined(__AVX2__) && defined(__F16C__)
+    static inline __m256 fa_h8(int st, const uint16_t* p) {
+        __m128i w = _mm_loadu_si128((const __m128i*)p);
+        return st == 1 ? _mm256_cvtph_ps(w)
+                       : _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(w), 16)); }
+    #endif
+    static inline double fa_hval(int st, const uint16_t* p, Py_ssize_t j) {
+        return st == 1 ? (double)fa_f16_to_f32(p[j]) : (double)fa_bf16_to_f32(p[j]); }
+    /* sum a (b NULL) or sum a b over n (a multiple of FA_RL) half elements,
+       lane l taking elements j + l in order, as FA_LANES does on floats */
+    static FA_NOINLINE void fa_lanes_h(int st, const uint16_t* a, const uint16_t* b, Py_ssize_t n,
+                                       double* acc) {
+        Py_ssize_t j;
+    #if defined(__AVX512F__)
+        __m512d s0 = _mm512_loadu_pd(acc), s1 = _mm512_loadu_pd(acc + 8);
+        for (j = 0; j < n; j += 16) {
+            __m512 va = fa_h16(st, a + j);
+            if (b && st == 1) {
+                __m512 p = _mm512_mul_ps(va, fa_h16(st, b + j));
+                s0 = _mm512_add_pd(s0, _mm512_cvtps_pd(_mm512_castps512_ps256(p)));
+                s1 = _mm512_add_pd(s1, _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(p), 1))));
+            } else if (b) {
+                __m512 vb = fa_h16(st, b + j);
+                s0 = _mm512_fmadd_pd(_mm512_cvtps_pd(_mm512_castps512_ps256(va)),
+                                     _mm512_cvtps_pd(_mm512_castps512_ps256(vb)), s0);
+                s1 = _mm512_fmadd_pd(_mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(va), 1))),
+                                     _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(vb), 1))), s1);
+            } else {
+                s0 = _mm512_add_pd(s0, _mm512_cvtps_pd(_mm512_castps512_ps256(va)));
+                s1 = _mm512_add_pd(s1, _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(va), 1))));
+            }
+        }
+        _mm512_storeu_pd(acc, s0); _mm512_storeu_pd(acc + 8, s1);
+    #elif defined(__AVX2__) && defined(__F16C__)
+        __m256d s0 = _mm256_loadu_pd(acc), s1 = _mm256_loadu_pd(acc + 4);
+        for (j = 0; j < n; j += 8) {
+            __m256 va = fa_h8(st, a + j);
+            if (b && st == 1) {
+                __m256 p = _mm256_mul_ps(va, fa_h8(st, b + j));
+                s0 = _mm256_add_pd(s0, _mm256_cvtps_pd(_mm256_castps256_ps128(p)));
+                s1 = _mm256_add_pd(s1, _mm256_cvtps_pd(_mm256_extractf128_ps(p, 1)));
+            } else if (b) {
+                __m256 vb = fa_h8(st, b + j);
+                /* products of floats are exact in double: mul then add is the fma */
+                s0 = _mm256_add_pd(s0, _mm256_mul_pd(_mm256_cvtps_pd(_mm256_castps256_ps128(va)),
+                                                     _mm256_cvtps_pd(_mm256_castps256_ps128(vb))));
+                s1 = _mm256_add_pd(s1, _mm256_mul_pd(_mm256_cvtps_pd(_mm256_extractf128_ps(va, 1)),
+                                                     _mm256_cvtps_pd(_mm256_extractf128_ps(vb, 1))));
+            } else {
+                s0 = _mm256_add_pd(s0, _mm256_cvtps_pd(_mm256_castps256_ps128(va)));
+                s1 = _mm256_add_pd(s1, _mm256_cvtps_pd(_mm256_extractf128_ps(va, 1)));
+            }
+        }
+        _mm256_storeu_pd(acc, s0); _mm256_storeu_pd(acc + 4, s1);
+    #else
+        int l;
+        for (j = 0; j < n; j += FA_RL)
+            for (l = 0; l < FA_RL; l++)
+                acc[l] += fa_hval(st, a, j + l) * (b ? fa_hval(st, b, j + l) : 1.0);
+    #endif
+    }
+    /* the maximum of a half row as a float (nan: as _row_max), on the bits:
+       16-bit keys that order like the values */
+    static inline float fa_row_max_h(int st, const uint16_t* y, Py_ssize_t k) {
+        Py_ssize_t j; int16_t m = INT16_MIN, v; uint16_t u;
+        for (j = 0; j < k; j++) {
+            v = (int16_t)y[j];
+            v = v ^ ((v >> 15) & 0x7fff);
+            m = v > m ? v : m;
+        }
+        u = (uint16_t)(m ^ ((m >> 15) & 0x7fff));
+        return st == 1 ? fa_f16_to_f32(u) : fa_bf16_to_f32(u); }
+    """
+    void fa_lanes_h(int st, const uint16_t* a, const uint16_t* b, Py_ssize_t n, double* acc) noexcept nogil
+    double fa_hval(int st, const uint16_t* p, Py_ssize_t j) noexcept nogil
+    float fa_row_max_h(int st, const uint16_t* y, Py_ssize_t k) noexcept nogil
+
+
+cdef double _row_reduce_h(int st, const char* a, const char* b, Py_ssize_t k, double* c) noexcept nogil:
+    """_row_reduce(SUM or DOT) of half rows (b NULL: the sum of a)."""
+    cdef double acc[LANES]
+    cdef double comp[LANES]
+    cdef double s = 0.0
+    cdef Py_ssize_t j, full = k - k % FA_RL
+    c[0] = 0.0
+    _lanes_zero(acc, comp)
+    fa_lanes_h(st, <const uint16_t*>a, <const uint16_t*>b, full, acc)
+    for j in range(full, k):
+        _add_compensated(&s, c, fa_hval(st, <const uint16_t*>a, j)
+                         * (fa_hval(st, <const uint16_t*>b, j) if b != NULL else 1.0))
+    return _lanes_total(acc, comp, s, c)
+
+
+cdef void _half_bwd_row(int op, int st, const char* g, const char* y, char* out,
+                        Py_ssize_t k) noexcept nogil:
+    """Ops 1, 3, 5 (softmax, log_softmax, softmin backward from y) on one half
+    row: _softmax_bwd_row and _log_softmax_bwd_row."""
+    cdef float bg[HSTEP]
+    cdef float by[HSTEP]
+    cdef double c
+    cdef float d
+    cdef bint neg = False
+    cdef Py_ssize_t i = 0, m, t
+    if op == 3:
+        d = <float>_row_reduce_h(st, g, NULL, k, &c)
+        neg = fa_row_max_h(st, <const uint16_t*>y, k) <= 0
+    else:
+        d = <float>_row_reduce_h(st, g, y, k, &c)
+    while i < k:
+        m = k - i if k - i < HSTEP else HSTEP
+        _hload(st, g + 2 * i, bg, m)
+        _hload(st, y + 2 * i, by, m)
+        if op == 1:
+            for t in range(m):
+                bg[t] = by[t] * (bg[t] - d)
+        elif op == 5:
+            for t in range(m):
+                bg[t] = by[t] * (d - bg[t])
+        elif neg:
+            for t in range(m):
+                bg[t] = mul_add(-exp_neg(by[t]), d, bg[t])
+        else:
+            for t in range(m):
+                bg[t] = mul_add(-exp_(by[t]), d, bg[t])
+        _hstore(st, bg, out + 2 * i, m)
+        i += m
+
+
 cdef struct HalfAxisJob:
     int op, st, failed
     const char* a
@@ -297,6 +437,10 @@ cdef struct HalfAxisJob:
 cdef void _half_axis_rows(void* ctx, Py_ssize_t lo, Py_ssize_t hi) noexcept nogil:
     cdef HalfAxisJob* j = <HalfAxisJob*>ctx
     cdef Py_ssize_t r, k = j.k
+    if j.op & 1:
+        for r in range(lo, hi):
+            _half_bwd_row(j.op, j.st, j.a + r * k * 2, j.b + r * k * 2, j.out + r * k * 2, k)
+        return
     cdef float* buf = <float*>malloc(3 * k * sizeof(float))
     if buf == NULL:
         j.failed = 1

@@ -13,6 +13,8 @@ cdef extern from "fa_half.h" nogil:
     void fa_store_f16(const float* src, uint16_t* dst, Py_ssize_t n)
     void fa_load_bf16(const uint16_t* src, float* dst, Py_ssize_t n)
     void fa_store_bf16(const float* src, uint16_t* dst, Py_ssize_t n)
+    float fa_f16_to_f32(uint16_t h)
+    float fa_bf16_to_f32(uint16_t b)
 
 cdef extern from "numpy/ndarraytypes.h":
     enum: NPY_HALF                  # not declared by numpy's .pxd
