@@ -17,7 +17,7 @@ from fastact._kernels._math cimport (floating, exp_, exp_neg, exp_neg_scaled, ex
                                      log1p_unit, copysign_, clamp, sqrt_, phi_center, phi_tail_ratio,
                                      exp_neg_half_sq_big, fmaf_, fma_, sq_lo_f, sq_lo_d, prod_err_d,
                                      recip_lin_f, gelu_tanh_w_f, gelu_tanh_xw_f, f32_pow2_of,
-                                     f64_pow2_of, _expm1_poly_f, _expm1_poly_d, poly4_f)
+                                     f64_pow2_of, _expm1_poly_f, _expm1_poly_d, poly4_f, HAS_FMA)
 
 
 # 2^K of exp_neg_big (see _math.pxd) in x's precision
@@ -730,13 +730,16 @@ cdef inline floating selu_bwd_x(floating g, floating x) noexcept nogil:
             else g * (<floating>1.7580993408473768599402175208123 * exp_neg(x)))
 
 
-# x - t alpha exactly, t = x / alpha rounded (the remainder of a correctly
-# rounded quotient is representable): float's in double, where the product is
-# exact; double's as (x - p) - (t alpha - p), p = t alpha rounded (x - p is
-# exact, p being within a factor 2 of x).  Not finite where t is not: the
-# callers then keep their uncorrected value.
+# x - t alpha, t a close quotient x / alpha (the remainder of a quotient
+# within an ULP is representable, and the callers need it only to a few
+# digits): one fma where the build has it; else float's in double, where the
+# product is exact, and double's as (x - p) - (t alpha - p), p = t alpha
+# rounded (x - p is exact, p being within a factor 2 of x).  Not finite where
+# t is not: the callers then keep their uncorrected value.
 cdef inline floating _div_rem(floating x, floating t, floating alpha) noexcept nogil:
     cdef double p
+    if HAS_FMA:
+        return mul_add(-t, alpha, x)
     if floating is float:
         return <float>(<double>x - <double>t * <double>alpha)
     p = t * alpha
@@ -748,8 +751,20 @@ cdef inline floating _div_rem(floating x, floating t, floating alpha) noexcept n
 # (37 ULP at t = 80 in float32).  alpha expm1(t + r / alpha) = alpha expm1(t)
 # + e^t r to first order, r the remainder of the division.  Uncorrected
 # where r = 0 (celu(-0) = -0) and where the correction is nan (t or e^t inf).
+# t = x / alpha as x (1/alpha): the reciprocal is loop-invariant (hoisted),
+# so no division per element (a vector division is 5-10 cycles of
+# throughput); t is then within 2 ULP of the quotient, and the remainder r
+# corrects it as it corrects the quotient's own rounding.  Where 1/alpha
+# would overflow, alpha is scaled by sc = 2^64 first and t = (x / (alpha sc))
+# sc (exact scalings, and no select per element).
+cdef inline floating _celu_t(floating x, floating alpha) noexcept nogil:
+    cdef floating sc = (<floating>18446744073709551616.0
+                        if abs_(alpha) < <floating>5.421010862427522e-20 else <floating>1.0)
+    cdef floating ra = <floating>1.0 / (alpha * sc)
+    return (x * ra) * sc
+
 cdef inline floating celu_fwd(floating x, floating alpha) noexcept nogil:
-    cdef floating t = x / alpha
+    cdef floating t = _celu_t(x, alpha)
     cdef floating em = expm1_(t)
     cdef floating r = _div_rem(x, t, alpha)
     cdef floating y = alpha * em
@@ -765,9 +780,9 @@ cdef inline floating celu_fwd(floating x, floating alpha) noexcept nogil:
 # nan (a nan x still gives nan).
 # (e^(x/alpha) corrected for the rounding of x / alpha, as in celu_fwd.)
 cdef inline floating celu_bwd_x(floating g, floating x, floating alpha) noexcept nogil:
-    cdef floating t = x / alpha
+    cdef floating t = _celu_t(x, alpha)
     cdef floating e = exp_(t)
-    cdef floating ec = mul_add(e, _div_rem(x, t, alpha) / alpha, e)
+    cdef floating ec = mul_add(e, _div_rem(x, t, alpha) * (<floating>1.0 / alpha), e)
     e = e if ec != ec else ec
     return g if (x > 0) | ((g == 0) & (x == x)) else g * e
 
