@@ -146,3 +146,21 @@ def test_celu_large_quotients(build, dtype, alpha):
     assert np.signbit(fa.celu(np.array([-0.0], dtype), alpha=alpha))[0]
     big = np.array([-np.finfo(dtype).max], dtype)
     assert not np.isnan(fa.celu(big, alpha=np.finfo(dtype).tiny if alpha > 0 else -1e-30)).any()
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=["float32", "float64"])
+@pytest.mark.parametrize("alpha", [7.0, 100.0, -3.0, 1e-30])
+def test_celu_tiny_quotients(build, dtype, alpha):
+    """x / alpha tiny or subnormal (x near the underflow threshold, |alpha| > 1;
+    and a subnormal-sized alpha): alpha expm1(x / alpha) is x to within an
+    ULP, against mpmath; alpha times expm1 of a subnormal quotient was 7 ULP
+    off at alpha = 7, 100 at alpha = 100."""
+    mp.mp.dps = 60
+    tiny = float(np.finfo(dtype).tiny)
+    x = np.concatenate([-np.geomspace(tiny / 64, tiny * 64, 200), np.geomspace(tiny / 64, tiny * 64, 50),
+                        -np.geomspace(1e-10, 1e-3, 50)]).astype(dtype)
+    a = mp.mpf(float(dtype(alpha)))
+    exact_y = [mp.mpf(float(v)) if v > 0 else a * mp.expm1(mp.mpf(float(v)) / a) for v in x]
+    exact_d = [mp.mpf(1) if v > 0 else mp.exp(mp.mpf(float(v)) / a) for v in x]
+    assert ulp_errors(fa.celu(x, alpha=alpha), exact_y, dtype).max() <= ULP_BUDGET
+    assert ulp_errors(fa.celu_backward(np.ones_like(x), x, alpha=alpha), exact_d, dtype).max() <= ULP_BUDGET

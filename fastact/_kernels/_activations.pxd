@@ -763,6 +763,12 @@ cdef inline floating _celu_t(floating x, floating alpha) noexcept nogil:
     cdef floating ra = <floating>1.0 / (alpha * sc)
     return (x * ra) * sc
 
+cdef inline floating _tiny_t(floating like) noexcept nogil:
+    if floating is float:
+        return <float>5.9604644775390625e-08
+    else:
+        return 1.1102230246251565e-16
+
 cdef inline floating celu_fwd(floating x, floating alpha) noexcept nogil:
     cdef floating t = _celu_t(x, alpha)
     cdef floating em = expm1_(t)
@@ -770,7 +776,10 @@ cdef inline floating celu_fwd(floating x, floating alpha) noexcept nogil:
     cdef floating y = alpha * em
     cdef floating yc = mul_add(em + <floating>1.0, r, y)
     y = y if (r == 0) | (yc != yc) else yc
-    return x if x > 0 else y
+    # |t| below 2^-24 (2^-53): alpha expm1(t) = x (1 + t/2 + ...) rounds to
+    # within an ULP of x, and expm1 of a subnormal t loses its last bit,
+    # which alpha then multiplies (7 ULP at x = -1e-38, alpha = 7)
+    return x if (x > 0) | (abs_(t) < _tiny_t(x)) else y
 
 # g e^(x/alpha).  For alpha < 0 the derivative e^(x/alpha) grows without bound
 # as x -> -inf (inf there, and where x/alpha > 88.7 / 709.8): g = 0 gives 0
