@@ -128,7 +128,12 @@ def prelu_grad(x, g, w):
 
 
 def rrelu_train(x, p):
-    a = np.random.default_rng(p["rng"]).uniform(p["lower"], p["upper"], x.shape).astype(x.dtype)
+    rng = np.random.default_rng(p["rng"])
+    if x.dtype != np.float64:           # float32 draws, as fastact makes them
+        lo, hi = np.float32(p["lower"]), np.float32(p["upper"])
+        a = np.minimum(rng.random(x.shape, dtype=np.float32) * (hi - lo) + lo, hi).astype(x.dtype)
+    else:
+        a = rng.uniform(p["lower"], p["upper"], x.shape).astype(x.dtype)
     return np.where(x > 0, x, x * a)
 
 
