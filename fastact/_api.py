@@ -653,7 +653,7 @@ def _prelu_setup(fname, x, weight, out, g=None, prepare=True):
         outer, channels, inner = 1, 1, math.prod(shp)
     arrays = [_prepare(xa, cdt, out, order="C") if prepare else xa]
     if g is not None:
-        arrays.insert(0, _prepare(ga, cdt, out, order="C"))
+        arrays.insert(0, _prepare(ga, cdt, out, order="C") if prepare else ga)
     return arrays, w, wa, rdtype, cdt, (outer, channels, inner), xa.ndim == 0 and out is None
 
 
@@ -683,13 +683,24 @@ def prelu_forward(rec: Activation, x, weight, out):
 def prelu_backward(rec: Activation, g, x, weight, out):
     """(grad_x, grad_weight); grad_weight has weight's shape and x's dtype."""
     fname = rec.name + "_backward"
-    (gc, xc), w, wa, rdtype, cdt, (outer, k, inner), scalar = _prelu_setup(fname, x, weight, out, g)
-    direct = out is not None and out.dtype == cdt and out.flags.c_contiguous
-    res = out if direct else np.empty(xc.shape, dtype=cdt)
+    (ga, xa), w, wa, rdtype, cdt, (outer, k, inner), scalar = _prelu_setup(fname, x, weight, out,
+                                                                           g, prepare=False)
     parts = np.zeros((outer, k))        # per outer slice and channel, in double
-    if res.size:
-        _K.axis_apply(11, gc.reshape(-1), xc.reshape(-1), res.reshape(-1), outer, k, inner, 1, w,
-                      parts)
+    if (rdtype in _HALF and ga.dtype == xa.dtype == rdtype and xa.ndim > 0
+            and ga.flags.c_contiguous and xa.flags.c_contiguous
+            and (out is None or (out.flags.c_contiguous and out.dtype == rdtype
+                                 and all(_same_buffer(out, a) or not np.may_share_memory(out, a)
+                                         for a in (ga, xa))))):
+        # half-width storage: blocks converted in the kernel, no float32 copies
+        res = out if out is not None else np.empty(xa.shape, dtype=rdtype)
+        _K.half_prelu_backward(ga, xa, w.astype(_F32), res, parts, outer, k, inner)
+    else:
+        gc, xc = _prepare(ga, cdt, out, order="C"), _prepare(xa, cdt, out, order="C")
+        direct = out is not None and out.dtype == cdt and out.flags.c_contiguous
+        res = out if direct else np.empty(xc.shape, dtype=cdt)
+        if res.size:
+            _K.axis_apply(11, gc.reshape(-1), xc.reshape(-1), res.reshape(-1), outer, k, inner, 1,
+                          w, parts)
     gw = parts.sum(axis=0)
     # one weight for every channel: the sum over them (k = 0, an empty channel
     # axis, gives its 0, as PyTorch)

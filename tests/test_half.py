@@ -398,3 +398,28 @@ def test_rrelu_training_backward_half_is_float32_rounded(build, dt, shape):
         o32 = np.empty(shape, np.float32)
         assert fa.rrelu_backward(g, x, noise=n, training=True, out=o32) is o32
         np.testing.assert_array_equal(o32, g.astype(np.float32) * n.astype(np.float32))
+
+
+@pytest.mark.parametrize("dt", HALVES, ids=str)
+@pytest.mark.parametrize("shape,nw", [((4, 8, 700), 8), ((4, 8, 100), 1), ((3, 5, 7), 5),
+                                      ((300, 256), 256), ((9, 70), 1), ((130,), 1),
+                                      ((16, 64, 1024), 64)])
+def test_prelu_backward_half_is_float32_rounded(build, dt, shape, nw):
+    """prelu_backward on half-width grad and x (blocks converted in the kernel;
+    threaded for the largest shape): grad_x bit for bit the float32 result
+    rounded once, grad_weight the float32 path's on the converted arrays;
+    into out = grad too."""
+    rng = np.random.default_rng(15)
+    x = (rng.standard_normal(shape) * 3).astype(dt)
+    x.flat[:5] = [np.nan, np.inf, -np.inf, 0.0, -0.0]
+    g = rng.standard_normal(shape).astype(dt)
+    w = rng.standard_normal(nw).astype(dt)
+    want_x, want_w = fa.prelu_backward(g.astype(np.float32), x.astype(np.float32), w.astype(np.float32))
+    got_x, got_w = fa.prelu_backward(g, x, w)
+    assert got_x.dtype == got_w.dtype == dt and got_w.shape == w.shape
+    assert_same_bits(got_x, want_x.astype(dt))
+    assert_same_bits(got_w, want_w.astype(dt))
+    gg = g.copy()
+    r, _ = fa.prelu_backward(gg, x, w, out=gg)
+    assert r is gg
+    assert_same_bits(gg, want_x.astype(dt))

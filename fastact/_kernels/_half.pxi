@@ -587,6 +587,107 @@ def half_prelu_rows(x, wrow, out, Py_ssize_t outer, Py_ssize_t k):
         run_ranges(_half_prelu_rows, &j, outer, outer * k, heavy)
     return out
 
+# prelu_backward on float16/bfloat16 (op 11 of _axis.pxi on half storage):
+# the same blocks of BLOCK elements, converted in and out, so that grad_x and
+# each outer slice's per-channel sums of x g over x <= 0 are those of the
+# float32 code on the converted arrays, bit for bit.
+
+cdef struct HalfPreluBwdJob:
+    int st
+    const char* g
+    const char* x
+    char* out
+    const float* w
+    double* gw                      # outer * k
+    Py_ssize_t k, inner
+
+
+cdef void _half_prelu_bwd_item(const HalfPreluBwdJob* j, Py_ssize_t o) noexcept nogil:
+    cdef float bx[BLOCK]
+    cdef float bg[BLOCK]
+    cdef float bo[BLOCK]
+    cdef double acc[LANES]
+    cdef double comp[LANES]
+    cdef Py_ssize_t c, i, b, l, n, full, base, k = j.k, inner = j.inner
+    cdef float xv, gv, wc
+    cdef double s, t
+    # locals, not j's fields: the stores through gw would make gcc reload
+    # j.w every element and keep the loop scalar
+    cdef double* gw = j.gw + o * k
+    cdef const float* w = j.w
+    base = o * k * inner
+    if inner == 1:                      # (N, C): a row of channels, in blocks
+        for b in range(0, k, BLOCK):
+            n = k - b if k - b < BLOCK else BLOCK
+            _hload(j.st, j.x + 2 * (base + b), bx, n)
+            _hload(j.st, j.g + 2 * (base + b), bg, n)
+            for i in range(n):
+                xv = bx[i]
+                gv = bg[i]
+                gw[b + i] = <double>(<float>0.0 if xv > 0 else xv * gv)
+                bo[i] = leaky_relu_bwd_x(gv, xv, w[b + i])
+            _hstore(j.st, bo, j.out + 2 * (base + b), n)
+        return
+    for c in range(k):
+        wc = w[c]
+        _lanes_zero(acc, comp)
+        s = 0.0
+        t = 0.0
+        for b in range(0, inner, BLOCK):
+            n = inner - b if inner - b < BLOCK else BLOCK
+            _hload(j.st, j.x + 2 * (base + c * inner + b), bx, n)
+            _hload(j.st, j.g + 2 * (base + c * inner + b), bg, n)
+            for i in range(n):
+                xv = bx[i]
+                gv = bg[i]
+                bo[i] = leaky_relu_bwd_x(gv, xv, wc)
+                bx[i] = <float>0.0 if xv > 0 else xv * gv
+            _hstore(j.st, bo, j.out + 2 * (base + c * inner + b), n)
+            full = n - n % FA_RL
+            _lanes(SUM, <const float*>bx, <const float*>bx, full, acc, comp)
+            for i in range(full, n):
+                s += bx[i]
+        for l in range(FA_RL):
+            t += acc[l]
+        gw[c] = t + s
+
+
+cdef void _half_prelu_bwd_items(void* ctx, Py_ssize_t lo, Py_ssize_t hi) noexcept nogil:
+    cdef Py_ssize_t o
+    for o in range(lo, hi):
+        _half_prelu_bwd_item(<const HalfPreluBwdJob*>ctx, o)
+
+
+def half_prelu_backward(g, x, w, out, parts, Py_ssize_t outer, Py_ssize_t k, Py_ssize_t inner):
+    """grad_x of prelu into out, and into parts (float64, C-contiguous, outer *
+    k) each outer slice's per-channel sum of x g over x <= 0, for C-contiguous
+    float16/bfloat16 g, x and out of one dtype (out may be g or x), w the k
+    slopes as float32 (fastact._api checks)."""
+    cdef cnp.ndarray ga = <cnp.ndarray?>g, xa = <cnp.ndarray?>x, oa = <cnp.ndarray?>out
+    cdef cnp.ndarray wa = <cnp.ndarray?>w, pa = <cnp.ndarray?>parts
+    cdef HalfPreluBwdJob j
+    cdef Py_ssize_t n = outer * k * inner
+    j.st = _storage(cnp.PyArray_TYPE(xa))
+    if (j.st <= ST_F32 or cnp.PyArray_TYPE(ga) != cnp.PyArray_TYPE(xa)
+            or cnp.PyArray_TYPE(oa) != cnp.PyArray_TYPE(xa) or cnp.PyArray_TYPE(wa) != cnp.NPY_FLOAT
+            or cnp.PyArray_TYPE(pa) != cnp.NPY_DOUBLE or cnp.PyArray_SIZE(wa) != k
+            or cnp.PyArray_SIZE(pa) != outer * k or cnp.PyArray_SIZE(xa) != n
+            or cnp.PyArray_SIZE(ga) != n or cnp.PyArray_SIZE(oa) != n
+            or not cnp.PyArray_IS_C_CONTIGUOUS(xa) or not cnp.PyArray_IS_C_CONTIGUOUS(ga)
+            or not cnp.PyArray_IS_C_CONTIGUOUS(oa) or not cnp.PyArray_IS_C_CONTIGUOUS(wa)
+            or not cnp.PyArray_IS_C_CONTIGUOUS(pa)):
+        raise ValueError("half_prelu_backward: g, x, out float16/bfloat16 of one dtype, w "
+                         "float32 of k, parts float64 of outer * k, C order")
+    j.g = <const char*>cnp.PyArray_DATA(ga); j.x = <const char*>cnp.PyArray_DATA(xa)
+    j.out = <char*>cnp.PyArray_DATA(oa); j.w = <const float*>cnp.PyArray_DATA(wa)
+    j.gw = <double*>cnp.PyArray_DATA(pa); j.k = k; j.inner = inner
+    if n == 0:
+        return out
+    cdef bint heavy = HEAVY[1][KERNEL_IDS["leaky_relu"]]
+    with nogil:
+        run_ranges(_half_prelu_bwd_items, &j, outer, n, heavy)
+    return out
+
 # glu and the gated units (ops 6, 7, 12-19) on float16/bfloat16: x's halves a
 # and b pair element t of a with element t of b, so each run of positions
 # goes through float32 blocks of HSTEP (a's and b's side by side, as one
