@@ -739,24 +739,19 @@ def rrelu_forward(rec: Activation, x, params, training, rng, return_noise, out):
     gen = _generator(fname, rng)
     a, rdtype = _input(fname, x, out)
     cdt = _compute_dtype(rdtype)
-    c = a if a.dtype == cdt else _cast(a, cdt)
-    if cdt == _F32:
-        # float32 draws directly (half the time of float64 draws and a cast);
-        # the scaled draw can round up past upper: clipped
-        lo, hi = np.float32(lower), np.float32(upper)
-        draws = gen.random(c.shape, dtype=_F32)
-        draws *= hi - lo
-        draws += lo
-        np.minimum(draws, hi, out=draws)
+    # the slopes are drawn in the compute dtype (float32 for float32 and the
+    # half types), then one pass makes noise and y (_kernels/_rrelu.pxi)
+    u = gen.random(a.shape, dtype=cdt)
+    noise = np.empty(a.shape, cdt)
+    if rdtype in _HALF and a.dtype == rdtype and a.flags.c_contiguous and a.ndim:
+        xs = a                          # half storage, read by the kernel
     else:
-        draws = gen.uniform(lower, upper, size=c.shape)
-    # where(x > 0, 1, draws) by arithmetic, exact (draws * 0 + 1, draws * 1 + 0):
-    # np.where on a mask that is half true at random takes 4 ns/element
-    pos = c > 0
-    noise = draws * ~pos + pos
-    y = c * noise                                         # x > 0: x * 1 = x exactly
-    _nan_where_nan(noise, c)           # so that the backward, grad * noise, is nan there
-    res = _finish(y, rdtype, out, c.ndim == 0 and out is None)
+        xs = a if a.dtype == cdt and a.flags.c_contiguous else np.ascontiguousarray(_cast(a, cdt))
+    direct = (out is not None and out.dtype == xs.dtype and out.flags.c_contiguous
+              and (_same_buffer(out, xs) or not np.may_share_memory(out, xs)))
+    y = out if direct else np.empty(a.shape, xs.dtype)
+    _K.rrelu_train(xs.reshape(-1), u.reshape(-1), noise.reshape(-1), y.reshape(-1), lower, upper)
+    res = y if direct else _finish(y, rdtype, out, a.ndim == 0 and out is None)
     return (res, noise) if return_noise else res
 
 
@@ -791,14 +786,6 @@ def rrelu_backward(rec: Activation, g, x, noise, params, training, out):
     direct = out is not None and out.dtype == cdt
     r = np.multiply(gc, nc, out=out if direct else None)
     return _finish(r, rdtype, out, ga.ndim == 0 and out is None)
-
-
-def _nan_where_nan(a, x):
-    """a = nan where x is nan (one sum of x finds whether there is any)."""
-    with np.errstate(invalid="ignore", over="ignore"):
-        total = np.add.reduce(x, axis=None)               # nan if x has a nan (or inf - inf)
-    if np.isnan(total):
-        np.copyto(a, x, where=np.isnan(x))
 
 
 # ------------------------------------------- bias + activation (elementwise) --

@@ -423,3 +423,29 @@ def test_prelu_backward_half_is_float32_rounded(build, dt, shape, nw):
     r, _ = fa.prelu_backward(gg, x, w, out=gg)
     assert r is gg
     assert_same_bits(gg, want_x.astype(dt))
+
+
+@pytest.mark.parametrize("dt", HALVES, ids=str)
+@pytest.mark.parametrize("shape", [(7,), (33, 65), (512, 1024)])
+def test_rrelu_training_forward_half(build, dt, shape):
+    """rrelu's training forward on half-width x (one pass, threaded for the
+    largest shape): float32 slopes in [lower, upper] where x <= 0 and 1 where
+    x > 0, nan where x is nan, and y = x * noise in float32 rounded once;
+    the same slopes as for the float32 copy of x from the same seed."""
+    rng = np.random.default_rng(16)
+    x = (rng.standard_normal(shape) * 3).astype(dt)
+    x.flat[:4] = [np.nan, -np.inf, np.inf, -0.0]
+    y, noise = fa.rrelu(x, 0.1, 0.3, training=True, rng=5, return_noise=True)
+    assert y.dtype == dt and noise.dtype == np.float32 and y.shape == noise.shape == shape
+    x32 = x.astype(np.float32)
+    y32, n32 = fa.rrelu(x32, 0.1, 0.3, training=True, rng=5, return_noise=True)
+    np.testing.assert_array_equal(noise, n32)
+    assert_same_bits(y, (x32 * noise).astype(dt))
+    assert np.isnan(noise.flat[0]) and np.isnan(y.flat[0])
+    neg = x32 <= 0
+    assert (noise[x32 > 0] == 1).all()
+    assert ((noise[neg] >= np.float32(0.1)) & (noise[neg] <= np.float32(0.3))).all()
+    assert np.signbit(y.flat[3])
+    out = np.empty_like(x)
+    assert fa.rrelu(x, 0.1, 0.3, training=True, rng=5, out=out) is out
+    assert_same_bits(out, y)

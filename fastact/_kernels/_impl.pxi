@@ -15,5 +15,6 @@ include "_loss.pxi"
 include "_loops.pxi"
 include "_ufunc_loops.pxi"
 include "_half.pxi"
+include "_rrelu.pxi"
 
 _fill_tables()
