@@ -15,6 +15,7 @@ include "_loss.pxi"
 include "_loops.pxi"
 include "_ufunc_loops.pxi"
 include "_half.pxi"
+include "_half_axis.pxi"
 include "_rrelu.pxi"
 
 _fill_tables()
