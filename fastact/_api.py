@@ -550,7 +550,7 @@ def axis_x_forward(rec: Activation, op: int, x, axis, out, params):
     ax, outer, k, inner, p, out_shape = _shaped_setup(rec, fname, a.shape, axis, params)
     if out is not None:
         _check_out(fname, out, out_shape, rdtype)
-    if _half_pair_op(op, rdtype, out, (a,), shares_ok=()):
+    if _half_pair_op(op, rdtype, out, (a,)):
         res = out if out is not None else np.empty(out_shape, dtype=rdtype)
         return _K.half_pair(op, None, np.ascontiguousarray(a), res, outer, k, inner)
     cdt = _compute_dtype(rdtype)
@@ -562,21 +562,19 @@ def axis_x_forward(rec: Activation, op: int, x, axis, out, params):
     return _finish(res, rdtype, out, False)
 
 
-def _half_pair_op(op, rdtype, out, arrays, shares_ok):
-    """Whether glu or a gated unit (op) runs on float16/bfloat16 storage
-    directly (_K.half_pair): every array and out (if given) of that dtype,
-    out C-contiguous and sharing memory with no array but those in shares_ok
-    (as the very same buffer)."""
-    if not (op in (6, 7) or 12 <= op < 20) or rdtype not in _HALF:
-        return False
-    if any(a.dtype != rdtype for a in arrays):
-        return False
-    if out is None:
-        return True
-    if out.dtype != rdtype or not out.flags.c_contiguous:
-        return False
-    return all((any(a is b for b in shares_ok) and _same_buffer(out, a))
-               or not np.may_share_memory(out, a) for a in arrays)
+def _half_direct(rdtype, out, arrays):
+    """Whether a half-storage kernel reads arrays and writes out directly:
+    rdtype float16/bfloat16, every array of it, and out None or a C-contiguous
+    array of it that is each array itself or shares no memory with it."""
+    return (rdtype in _HALF and all(a.dtype == rdtype for a in arrays)
+            and (out is None or (out.dtype == rdtype and out.flags.c_contiguous
+                                 and all(_same_buffer(out, a) or not np.may_share_memory(out, a)
+                                         for a in arrays))))
+
+
+def _half_pair_op(op, rdtype, out, arrays):
+    """Whether glu or a gated unit (op) runs on half storage (_K.half_pair)."""
+    return (op in (6, 7) or 12 <= op < 20) and _half_direct(rdtype, out, arrays)
 
 
 def axis_x_backward(rec: Activation, op: int, g, x, axis, out, params):
@@ -608,7 +606,7 @@ def axis_x_backward(rec: Activation, op: int, g, x, axis, out, params):
     rdtype = np.result_type(gdt, xdt)
     if out is not None:
         _check_out(fname, out, xa.shape, rdtype)
-    if _half_pair_op(op, rdtype, out, (ga, xa), shares_ok=(xa,)):
+    if _half_pair_op(op, rdtype, out, (ga, xa)):
         res = out if out is not None else np.empty(xa.shape, dtype=rdtype)
         return _K.half_pair(op, np.ascontiguousarray(ga), np.ascontiguousarray(xa), res, outer, k,
                             inner)
@@ -661,9 +659,7 @@ def prelu_forward(rec: Activation, x, weight, out):
     fname = rec.name
     (xa,), w, _, rdtype, cdt, (outer, k, inner), scalar = _prelu_setup(fname, x, weight, out,
                                                                        prepare=False)
-    if (rdtype in _HALF and xa.dtype == rdtype and xa.ndim > 0 and xa.flags.c_contiguous
-            and (out is None or (out.flags.c_contiguous and out.dtype == rdtype
-                                 and (_same_buffer(out, xa) or not np.may_share_memory(out, xa))))):
+    if xa.ndim > 0 and xa.flags.c_contiguous and _half_direct(rdtype, out, (xa,)):
         # half-width storage, no float32 copies: channel slices through
         # leaky_relu's half loop, or rows with a slope per element
         res = out if out is not None else np.empty(xa.shape, dtype=rdtype)
@@ -686,11 +682,8 @@ def prelu_backward(rec: Activation, g, x, weight, out):
     (ga, xa), w, wa, rdtype, cdt, (outer, k, inner), scalar = _prelu_setup(fname, x, weight, out,
                                                                            g, prepare=False)
     parts = np.zeros((outer, k))        # per outer slice and channel, in double
-    if (rdtype in _HALF and ga.dtype == xa.dtype == rdtype and xa.ndim > 0
-            and ga.flags.c_contiguous and xa.flags.c_contiguous
-            and (out is None or (out.flags.c_contiguous and out.dtype == rdtype
-                                 and all(_same_buffer(out, a) or not np.may_share_memory(out, a)
-                                         for a in (ga, xa))))):
+    if (xa.ndim > 0 and ga.flags.c_contiguous and xa.flags.c_contiguous
+            and _half_direct(rdtype, out, (ga, xa))):
         # half-width storage: blocks converted in the kernel, no float32 copies
         res = out if out is not None else np.empty(xa.shape, dtype=rdtype)
         _K.half_prelu_backward(ga, xa, w.astype(_F32), res, parts, outer, k, inner)

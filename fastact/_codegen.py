@@ -347,11 +347,16 @@ def _reduction_source(rec) -> str:
     return src
 
 
+def _reduction_params(rec, arrays) -> str:
+    """The Parameters entries of a reduction's arrays and options."""
+    params = "".join(f"    {n} : array_like\n        {d[:1].upper() + d[1:]}.\n" for n, d in arrays)
+    return params + "".join(f"    {a.name} : {a.annotation}, default {a.default}\n"
+                            f"        {a.doc[:1].upper() + a.doc[1:]}.\n" for a in rec.args)
+
+
 def _reduction_and_derivative_doc(rec) -> str:
     first = rec.arrays[0][0]
-    params = "".join(f"    {n} : array_like\n        {d[:1].upper() + d[1:]}.\n" for n, d in rec.arrays)
-    params += "".join(f"    {a.name} : {a.annotation}, default {a.default}\n"
-                      f"        {a.doc[:1].upper() + a.doc[1:]}.\n" for a in rec.args)
+    params = _reduction_params(rec, rec.arrays)
     return (f"{rec.name} and its derivative d{rec.name}/d{first} from one pass.\n\n"
             f"    {rec.formula}\n    d: the gradient {rec.gradient}, with grad = 1\n\n"
             f"    Parameters\n    ----------\n{params}\n    Returns\n    -------\n"
@@ -364,9 +369,7 @@ def _reduction_and_derivative_doc(rec) -> str:
 
 def _reduction_doc(rec, backward: bool) -> str:
     arrays = rec.backward_arrays if backward else rec.arrays
-    params = "".join(f"    {n} : array_like\n        {d[:1].upper() + d[1:]}.\n" for n, d in arrays)
-    params += "".join(f"    {a.name} : {a.annotation}, default {a.default}\n"
-                      f"        {a.doc[:1].upper() + a.doc[1:]}.\n" for a in rec.args)
+    params = _reduction_params(rec, arrays)
     if backward or rec.out:
         params += "    out : ndarray, optional\n        Where to write the result (its shape and dtype).\n"
     if backward:
